@@ -1,0 +1,1 @@
+//! log-sidecar (filled by issue 4).

@@ -1,0 +1,72 @@
+//! Days since the epoch to a proleptic Gregorian date, the calendar Go uses
+//! for every year, including years before 1582 and before year 1.
+
+/// A calendar date and time of day in some zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Civil {
+    pub year: i64,
+    pub month: u8,
+    pub day: u8,
+    pub hour: u8,
+    pub minute: u8,
+    pub second: u8,
+}
+
+const SECS_PER_DAY: i128 = 86_400;
+
+impl Civil {
+    /// The wall clock reading `local_secs` seconds after 1970-01-01T00:00:00
+    /// of the zone. `i128` input so that adding a zone offset to any `i64`
+    /// second count cannot overflow.
+    pub fn from_local_seconds(local_secs: i128) -> Civil {
+        let days = local_secs.div_euclid(SECS_PER_DAY);
+        let sod = local_secs.rem_euclid(SECS_PER_DAY) as u32;
+        let (year, month, day) = civil_from_days(days);
+        Civil {
+            year,
+            month,
+            day,
+            hour: (sod / 3600) as u8,
+            minute: (sod / 60 % 60) as u8,
+            second: (sod % 60) as u8,
+        }
+    }
+}
+
+/// Howard Hinnant's `civil_from_days`: exact for the whole proleptic
+/// Gregorian calendar, with eras of 400 years (146,097 days).
+fn civil_from_days(days: i128) -> (i64, u8, u8) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11], March-based
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = yoe + era * 400 + i128::from(month <= 2);
+    // |days| <= 2^63 / 86400 + 1, so the year is far inside i64.
+    (year as i64, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_days() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(civil_from_days(-719_162), (1, 1, 1));
+        assert_eq!(civil_from_days(-719_163), (0, 12, 31));
+    }
+
+    #[test]
+    fn extremes_do_not_overflow() {
+        let min = Civil::from_local_seconds(i64::MIN as i128 - 86_399);
+        let max = Civil::from_local_seconds(i64::MAX as i128 + 86_399);
+        assert!(min.year < -292_000_000_000);
+        assert!(max.year > 292_000_000_000);
+    }
+}

@@ -1,0 +1,33 @@
+//! The one error type of the crate.
+//!
+//! Formatting itself cannot fail (Go's `String()` has an answer for every
+//! instant); only conversions that Go defines on a narrower range can.
+
+/// Why a conversion could not be done.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The nanosecond part of a timestamp was not below one second.
+    #[error("nanoseconds must be below 1000000000, got {0}")]
+    NanosOutOfRange(u32),
+    /// `UnixNano` is only defined where the count of nanoseconds fits an
+    /// `int64`: from 1677-09-21T00:12:43.145224192Z to
+    /// 2262-04-11T23:47:16.854775807Z. Go silently wraps outside that range;
+    /// we refuse instead of returning a wrong number.
+    #[error(
+        "instant {secs}s {nanos}ns since the Unix epoch is outside the range of UnixNano \
+         (1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z)"
+    )]
+    UnixNanoOutOfRange {
+        /// Whole seconds since the Unix epoch.
+        secs: i64,
+        /// Nanoseconds within the second.
+        nanos: u32,
+    },
+    /// A zone offset beyond what any time zone uses (±24 h, after Go's
+    /// tzdata limits); it would print as nonsense.
+    #[error("zone offset {0}s is outside -86399..=86399 seconds")]
+    OffsetOutOfRange(i32),
+    /// The system clock reads before the Unix epoch or beyond what fits.
+    #[error("the system clock reads an instant that cannot be represented: {0}")]
+    Clock(String),
+}

@@ -1,0 +1,44 @@
+//! Go-exact time formatting and the time service's response types.
+//!
+//! The time service of the book chapter answers `/time` with Go's
+//! `time.Now().String()` and `/nanotime` with `UnixNano()`. This crate
+//! reproduces those bytes exactly, so a client written against the Go
+//! service cannot tell the difference, and it does so without reading a
+//! clock: the instant, the zone and the monotonic reading are inputs.
+//!
+//! ```
+//! use time_core::{FixedZone, GoTime, Timestamp, TimeResponse};
+//!
+//! let now = GoTime::new(Timestamp::new(1_541_974_346, 500_000_000)?, FixedZone::UTC)
+//!     .with_monotonic(42_000_000_001);
+//! let body = TimeResponse::time(now.to_string()).to_go_json();
+//! assert_eq!(body, b"{\"time\":\"2018-11-11 22:12:26.5 +0000 UTC m=+42.000000001\"}\n");
+//!
+//! let body = TimeResponse::nano_time(now.instant().unix_nano()?).to_go_json();
+//! assert_eq!(body, b"{\"nanoTime\":\"1541974346500000000\"}\n");
+//! # Ok::<(), time_core::Error>(())
+//! ```
+//!
+//! # Layout
+//! - [`timestamp`]: the instant (seconds and nanoseconds since the epoch), `UnixNano`.
+//! - [`zone`]: the offset and abbreviation an instant is shown in.
+//! - [`format`]: Go's `String()` and `RFC3339Nano`.
+//! - [`response`]: the JSON body, encoded as Go's `json.Encoder` writes it.
+//! - [`clock`]: the only code that reads the system clock.
+//! - [`error`]: what can go wrong.
+#![deny(missing_docs)]
+
+mod civil;
+pub mod clock;
+pub mod error;
+pub mod format;
+pub mod response;
+pub mod timestamp;
+pub mod zone;
+
+pub use clock::SystemClock;
+pub use error::Error;
+pub use format::GoTime;
+pub use response::{write_go_json, TimeResponse};
+pub use timestamp::Timestamp;
+pub use zone::FixedZone;

@@ -1,0 +1,160 @@
+//! The service's JSON body, encoded as Go's `json.NewEncoder(w).Encode(v)`
+//! writes it.
+//!
+//! Go's struct is
+//! `type Time struct { Time string `json:"time,omitempty"`; NanoTime string `json:"nanoTime,omitempty"` }`.
+//! Two details make Go's bytes differ from plain `serde_json::to_vec`:
+//! the encoder appends a newline after every value, and it escapes `<`, `>`,
+//! `&`, U+2028 and U+2029 (`SetEscapeHTML(true)` is the default) and writes
+//! control characters other than `\n`, `\r`, `\t` as `\u00XX` (Go 1.19; Go
+//! 1.22 added `\b` and `\f`, which we do not follow, to stay with the
+//! chapter's go.mod).
+
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+/// The body of `/time` and `/nanotime`; the empty field is left out, as
+/// Go's `omitempty` does.
+///
+/// ```
+/// use time_core::TimeResponse;
+/// let body = TimeResponse::nano_time(1_541_974_346_123_456_789).to_go_json();
+/// assert_eq!(body, b"{\"nanoTime\":\"1541974346123456789\"}\n");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeResponse {
+    /// Go's `time.Now().String()`.
+    #[serde(rename = "time", default, skip_serializing_if = "String::is_empty")]
+    pub time: String,
+    /// Go's `strconv.FormatInt(time.Now().UnixNano(), 10)`.
+    #[serde(rename = "nanoTime", default, skip_serializing_if = "String::is_empty")]
+    pub nano_time: String,
+}
+
+impl TimeResponse {
+    /// The `/time` body for a formatted time.
+    pub fn time(time: impl Into<String>) -> Self {
+        TimeResponse {
+            time: time.into(),
+            nano_time: String::new(),
+        }
+    }
+
+    /// The `/nanotime` body for a `UnixNano` value.
+    pub fn nano_time(nanos: i64) -> Self {
+        TimeResponse {
+            time: String::new(),
+            nano_time: nanos.to_string(),
+        }
+    }
+
+    /// The exact bytes Go's `json.Encoder.Encode` writes, newline included.
+    pub fn to_go_json(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        write_go_json(&mut out, self).expect("writing JSON of strings into a Vec cannot fail");
+        out
+    }
+}
+
+/// Serializes any value as Go's `json.Encoder.Encode` does: Go's string
+/// escaping and a trailing newline.
+pub fn write_go_json<T: Serialize + ?Sized>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(&mut *out, GoFormatter);
+    value.serialize(&mut ser)?;
+    out.push(b'\n');
+    Ok(())
+}
+
+/// serde_json's compact formatter with Go's escaping rules.
+#[derive(Debug, Clone, Copy)]
+struct GoFormatter;
+
+impl serde_json::ser::Formatter for GoFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        // serde_json hands us runs that need no JSON escaping; Go also escapes
+        // the HTML-sensitive bytes and the two JavaScript line terminators.
+        let mut start = 0;
+        for (i, ch) in fragment.char_indices() {
+            let esc: &[u8] = match ch {
+                '<' => b"\\u003c",
+                '>' => b"\\u003e",
+                '&' => b"\\u0026",
+                '\u{2028}' => b"\\u2028",
+                '\u{2029}' => b"\\u2029",
+                _ => continue,
+            };
+            w.write_all(&fragment.as_bytes()[start..i])?;
+            w.write_all(esc)?;
+            start = i + ch.len_utf8();
+        }
+        w.write_all(&fragment.as_bytes()[start..])
+    }
+
+    fn write_char_escape<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> io::Result<()> {
+        use serde_json::ser::CharEscape;
+        let s: &[u8] = match escape {
+            CharEscape::Quote => b"\\\"",
+            CharEscape::ReverseSolidus => b"\\\\",
+            CharEscape::LineFeed => b"\\n",
+            CharEscape::CarriageReturn => b"\\r",
+            CharEscape::Tab => b"\\t",
+            // Go 1.19 has no short forms for \b, \f or '/': \u00XX (and '/' unescaped).
+            CharEscape::Solidus => b"/",
+            CharEscape::Backspace => b"\\u0008",
+            CharEscape::FormFeed => b"\\u000c",
+            CharEscape::AsciiControl(byte) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let buf = [
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(byte >> 4) as usize],
+                    HEX[(byte & 0xf) as usize],
+                ];
+                return w.write_all(&buf);
+            }
+        };
+        w.write_all(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_body_matches_go() {
+        let r = TimeResponse::time("2018-11-11 22:12:26.5 +0000 UTC m=+0.000000001");
+        assert_eq!(
+            String::from_utf8(r.to_go_json()).unwrap(),
+            "{\"time\":\"2018-11-11 22:12:26.5 +0000 UTC m=+0.000000001\"}\n"
+        );
+    }
+
+    #[test]
+    fn empty_fields_are_omitted() {
+        assert_eq!(TimeResponse::default().to_go_json(), b"{}\n");
+    }
+
+    #[test]
+    fn go_escaping() {
+        let r = TimeResponse::time("<a&b>\u{2028}\u{8}\u{c}\u{1}\n\"\\/é");
+        assert_eq!(
+            String::from_utf8(r.to_go_json()).unwrap(),
+            "{\"time\":\"\\u003ca\\u0026b\\u003e\\u2028\\u0008\\u000c\\u0001\\n\\\"\\\\/é\"}\n"
+        );
+    }
+}

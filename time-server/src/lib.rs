@@ -1,0 +1,1 @@
+//! The time service: see the crate docs (filled by issue 3).
