@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The pod without Kubernetes: time-server and log-sidecar side by side, sharing
+# a log directory as the pod's emptyDir volume. Ctrl-C sends SIGTERM to both,
+# as the kubelet does, and waits for their graceful exit.
+#   LISTEN (default 127.0.0.1:8080)  ADMIN (default 127.0.0.1:9090)  LOG_DIR (default a temp dir)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+LISTEN=${LISTEN:-127.0.0.1:8080}
+ADMIN=${ADMIN:-127.0.0.1:9090}
+LOG_DIR=${LOG_DIR:-$(mktemp -d -t time-service-logs.XXXXXX)}
+cargo build --release --bins -q
+bin=target/release
+
+"$bin/time-server" --listen "$LISTEN" --log-file "$LOG_DIR/time-service.log" &
+server=$!
+"$bin/log-sidecar" --path "$LOG_DIR/*.log" --checkpoint-file "$LOG_DIR/.sidecar-checkpoint.json" \
+  --admin-listen "$ADMIN" &
+sidecar=$!
+
+stop() { kill -TERM "$server" "$sidecar" 2>/dev/null || true; }
+trap stop INT TERM
+echo "time-server on http://$LISTEN (try: curl $LISTEN/time), sidecar admin on http://$ADMIN/metrics," >&2
+echo "log volume $LOG_DIR; Ctrl-C stops both" >&2
+wait "$server" || true
+wait "$sidecar" || true
