@@ -1,1 +1,2 @@
-//! log-sidecar (filled by issue 4).
+//! log-sidecar: the pod's second container (filled by issue 4).
+pub mod record;
