@@ -1,0 +1,142 @@
+//! The sink's own metrics, registered into the registry the sidecar serves on
+//! `/metrics`, so an operator sees an outage (`up`, `requests_total{result}`),
+//! its cost (`retries_total`) and any line the sink refused (`dead_letters_total`).
+
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+
+/// How one request ended; the `result` label of `log_sidecar_sink_requests_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestResult {
+    /// 2xx: the batch is delivered.
+    Success,
+    /// 408 or 429: the sink asked us to slow down; retried.
+    Throttled,
+    /// 5xx: retried.
+    ServerError,
+    /// 1xx/3xx: the sink said something we cannot act on; retried.
+    UnexpectedStatus,
+    /// Other 4xx: the sink refused the content; bisected.
+    Rejected,
+    /// No complete answer within `request_timeout`; retried.
+    Timeout,
+    /// Could not connect, or the connection broke; retried.
+    ConnectionError,
+}
+
+impl RequestResult {
+    const ALL: [RequestResult; 7] = [
+        RequestResult::Success,
+        RequestResult::Throttled,
+        RequestResult::ServerError,
+        RequestResult::UnexpectedStatus,
+        RequestResult::Rejected,
+        RequestResult::Timeout,
+        RequestResult::ConnectionError,
+    ];
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            RequestResult::Success => "success",
+            RequestResult::Throttled => "throttled",
+            RequestResult::ServerError => "server_error",
+            RequestResult::UnexpectedStatus => "unexpected_status",
+            RequestResult::Rejected => "rejected",
+            RequestResult::Timeout => "timeout",
+            RequestResult::ConnectionError => "connection_error",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SinkMetrics {
+    requests: IntCounterVec,
+    pub(crate) retries: IntCounter,
+    pub(crate) lines_sent: IntCounter,
+    pub(crate) bytes_sent: IntCounter,
+    pub(crate) dead_letters: IntCounter,
+    pub(crate) up: IntGauge,
+}
+
+impl SinkMetrics {
+    pub(crate) fn register(registry: &Registry) -> prometheus::Result<Self> {
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "log_sidecar_sink_requests_total",
+                "HTTP sink requests by how they ended.",
+            ),
+            &["result"],
+        )?;
+        // Every result is exported from the start, so rate() works on the first failure.
+        for result in RequestResult::ALL {
+            requests.with_label_values(&[result.label()]);
+        }
+        let metrics = SinkMetrics {
+            requests,
+            retries: IntCounter::new(
+                "log_sidecar_sink_retries_total",
+                "Requests re-sent after a connection error, timeout, 5xx, 408 or 429.",
+            )?,
+            lines_sent: IntCounter::new(
+                "log_sidecar_sink_lines_sent_total",
+                "Lines the HTTP sink acknowledged with a 2xx.",
+            )?,
+            bytes_sent: IntCounter::new(
+                "log_sidecar_sink_bytes_sent_total",
+                "NDJSON body bytes the HTTP sink acknowledged with a 2xx.",
+            )?,
+            dead_letters: IntCounter::new(
+                "log_sidecar_sink_dead_letters_total",
+                "Single lines the HTTP sink refused with a 4xx, written to stderr instead.",
+            )?,
+            up: IntGauge::new(
+                "log_sidecar_sink_up",
+                "1 if the last request to the HTTP sink got an answer other than 5xx, else 0.",
+            )?,
+        };
+        registry.register(Box::new(metrics.requests.clone()))?;
+        registry.register(Box::new(metrics.retries.clone()))?;
+        registry.register(Box::new(metrics.lines_sent.clone()))?;
+        registry.register(Box::new(metrics.bytes_sent.clone()))?;
+        registry.register(Box::new(metrics.dead_letters.clone()))?;
+        registry.register(Box::new(metrics.up.clone()))?;
+        Ok(metrics)
+    }
+
+    pub(crate) fn request(&self, result: RequestResult) {
+        self.requests.with_label_values(&[result.label()]).inc();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_result_is_exported_from_the_start() {
+        let registry = Registry::new();
+        SinkMetrics::register(&registry).expect("fresh registry");
+        let families = registry.gather();
+        let requests = families
+            .iter()
+            .find(|f| f.name() == "log_sidecar_sink_requests_total")
+            .expect("requests_total registered");
+        assert_eq!(requests.get_metric().len(), RequestResult::ALL.len());
+        let names: Vec<&str> = families.iter().map(|f| f.name()).collect();
+        for name in [
+            "log_sidecar_sink_retries_total",
+            "log_sidecar_sink_lines_sent_total",
+            "log_sidecar_sink_bytes_sent_total",
+            "log_sidecar_sink_dead_letters_total",
+            "log_sidecar_sink_up",
+        ] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+    }
+
+    #[test]
+    fn registering_twice_in_one_registry_is_an_error() {
+        let registry = Registry::new();
+        SinkMetrics::register(&registry).expect("fresh registry");
+        assert!(SinkMetrics::register(&registry).is_err());
+    }
+}
