@@ -49,6 +49,23 @@ fn civil_from_days(days: i128) -> (i64, u8, u8) {
     (year as i64, month, day)
 }
 
+/// Days from 1970-01-01 to January 1st of `year` (Hinnant's
+/// `days_from_civil` for month 1, day 1).
+pub(crate) fn days_before_year(year: i64) -> i128 {
+    let y = i128::from(year) - 1; // January counts in the March-based year before
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400); // [0, 399]
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + 306; // 306 = days from March 1 to January 1
+    era * 146_097 + doe - 719_468
+}
+
+/// The year and the zero-based day within it of the day `days` after
+/// 1970-01-01, as Go's `absDate(abs, false)` returns them.
+pub(crate) fn year_and_yday(days: i128) -> (i64, i64) {
+    let (year, _, _) = civil_from_days(days);
+    (year, (days - days_before_year(year)) as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +77,24 @@ mod tests {
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));
         assert_eq!(civil_from_days(-719_162), (1, 1, 1));
         assert_eq!(civil_from_days(-719_163), (0, 12, 31));
+    }
+
+    #[test]
+    fn start_of_year_and_day_of_year() {
+        assert_eq!(days_before_year(1970), 0);
+        assert_eq!(days_before_year(1971), 365);
+        assert_eq!(days_before_year(1969), -365);
+        assert_eq!(days_before_year(1), -719_162);
+        assert_eq!(days_before_year(0), -719_162 - 366);
+        assert_eq!(year_and_yday(0), (1970, 0));
+        assert_eq!(year_and_yday(-1), (1969, 364));
+        assert_eq!(year_and_yday(11_016), (2000, 59)); // Feb 29
+        assert_eq!(year_and_yday(11_322), (2000, 365)); // Dec 31 of a leap year
+        for days in (-800_000..800_000).step_by(997) {
+            let (y, yday) = year_and_yday(days);
+            assert_eq!(days_before_year(y) + yday as i128, days);
+            assert!((0..366).contains(&yday));
+        }
     }
 
     #[test]

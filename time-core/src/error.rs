@@ -27,6 +27,16 @@ pub enum Error {
     /// tzdata limits); it would print as nonsense.
     #[error("zone offset {0}s is outside -86399..=86399 seconds")]
     OffsetOutOfRange(i32),
+    /// Time zone data (the TZif bytes of a file such as `/etc/localtime`)
+    /// that Go's `LoadLocationFromTZData` would refuse too, or whose offsets
+    /// are beyond what [`FixedZone`](crate::FixedZone) accepts.
+    #[error("time zone {name:?}: malformed time zone information: {reason}")]
+    BadTzif {
+        /// The name the zone was being loaded as.
+        name: String,
+        /// What is wrong with the bytes.
+        reason: &'static str,
+    },
     /// The system clock reads before the Unix epoch or beyond what fits.
     #[error("the system clock reads an instant that cannot be represented: {0}")]
     Clock(String),

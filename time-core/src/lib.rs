@@ -22,6 +22,8 @@
 //! # Layout
 //! - [`timestamp`]: the instant (seconds and nanoseconds since the epoch), `UnixNano`.
 //! - [`zone`]: the offset and abbreviation an instant is shown in.
+//! - [`tz`]: time zones with rules (TZif files, POSIX `TZ` footers) and Go's
+//!   choice of the local zone, as pure functions over bytes.
 //! - [`format`]: Go's `String()` and `RFC3339Nano`.
 //! - [`response`]: the JSON body, encoded as Go's `json.Encoder` writes it.
 //! - [`clock`]: the only code that reads the system clock.
@@ -34,6 +36,7 @@ pub mod error;
 pub mod format;
 pub mod response;
 pub mod timestamp;
+pub mod tz;
 pub mod zone;
 
 pub use clock::SystemClock;
