@@ -1,0 +1,531 @@
+//! Following a set of files named by glob patterns: finding new files,
+//! recognising renamed, truncated, copied and replaced ones, and reading
+//! their complete lines in bounded batches. The tailer never decides that a
+//! line is delivered: the caller [`commit`](Tailer::commit)s a batch after
+//! every output accepted it, and only then do offsets (and so checkpoints)
+//! move.
+//!
+//! Every followed file is held open, so a file that is renamed out of the
+//! pattern or deleted is still read to its end through its descriptor before
+//! it is let go, and its inode cannot be reused while we hold it.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::checkpoint::{Checkpoint, FileCheckpoint, VERSION};
+use crate::events::TailEvents;
+use crate::fingerprint::{FileId, Head};
+use crate::lines;
+use crate::record::Record;
+
+/// How long a file that vanished from the patterns (deleted, or renamed out)
+/// may keep an unfinished last line before that line is emitted as is.
+const GONE_GRACE: Duration = Duration::from_secs(1);
+
+/// Truncated files whose former head is remembered to recognise their copy.
+const REMEMBERED_TRUNCATIONS: usize = 16;
+
+/// Why the tailer cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum TailError {
+    /// A `--path` value is not a valid pattern.
+    #[error("invalid path pattern {pattern:?}: {reason}")]
+    Pattern {
+        /// The pattern as given.
+        pattern: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// What the tailer needs to know.
+#[derive(Debug, Clone)]
+pub struct TailerConfig {
+    /// Files or glob patterns (`*`, `?`, `[..]`; `*` does not match a leading dot).
+    pub patterns: Vec<String>,
+    /// Lines longer than this are cut into pieces of this size.
+    pub max_line_bytes: usize,
+    /// Never followed even when a pattern matches it (the checkpoint file).
+    pub exclude: Vec<PathBuf>,
+}
+
+/// One followed file.
+#[derive(Debug)]
+struct Tracked {
+    key: u64,
+    path: Arc<Path>,
+    file: File,
+    id: FileId,
+    head: Head,
+    /// First byte not yet delivered.
+    offset: u64,
+    /// Seen in the latest scan under some matching path.
+    present: bool,
+    gone_since: Option<Instant>,
+    /// Nothing read from it yet: it may still turn out to be a copy.
+    fresh: bool,
+    /// Inherited an offset as a copy that was not fully written yet: wait
+    /// for it to reach that offset instead of calling it truncated.
+    copy_wait: bool,
+    /// Size seen at the latest read, for lag.
+    size: u64,
+    mtime: SystemTime,
+}
+
+/// Lines read but not yet delivered, and where each file's offset goes once
+/// they are.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The lines, oldest file first, in file order.
+    pub records: Vec<Record>,
+    /// Bytes of the files the records cover.
+    pub bytes: u64,
+    /// True when a budget stopped reading: call again without waiting.
+    pub more: bool,
+    advances: Vec<(u64, u64)>,
+}
+
+impl Batch {
+    /// True when there is nothing to deliver or commit.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.advances.is_empty()
+    }
+}
+
+/// Follows the files matching the patterns.
+pub struct Tailer {
+    raw_patterns: Vec<String>,
+    max_line: usize,
+    exclude: Vec<PathBuf>,
+    files: Vec<Tracked>,
+    /// Checkpoint entries not yet matched to a file (first scan only).
+    resume: Vec<FileCheckpoint>,
+    truncated_heads: Vec<(Head, u64, Arc<Path>)>,
+    next_key: u64,
+    buf: Vec<u8>,
+    events: Arc<dyn TailEvents>,
+}
+
+impl std::fmt::Debug for Tailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tailer")
+            .field("patterns", &self.raw_patterns)
+            .field("files", &self.files)
+            .finish_non_exhaustive()
+    }
+}
+
+fn match_options() -> glob::MatchOptions {
+    glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: true,
+    }
+}
+
+impl Tailer {
+    /// A tailer that resumes from `checkpoint`.
+    pub fn new(
+        config: TailerConfig,
+        checkpoint: Checkpoint,
+        events: Arc<dyn TailEvents>,
+    ) -> Result<Self, TailError> {
+        for p in &config.patterns {
+            glob::Pattern::new(p).map_err(|e| TailError::Pattern {
+                pattern: p.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(Self {
+            raw_patterns: config.patterns,
+            max_line: config.max_line_bytes.max(1),
+            exclude: config.exclude,
+            files: Vec::new(),
+            resume: checkpoint.files,
+            truncated_heads: Vec::new(),
+            next_key: 0,
+            buf: Vec::new(),
+            events,
+        })
+    }
+
+    /// Directories whose changes may concern us: the literal part of each
+    /// pattern and the directories of followed files.
+    pub fn watch_dirs(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self
+            .raw_patterns
+            .iter()
+            .map(|p| literal_dir(p))
+            .chain(
+                self.files
+                    .iter()
+                    .filter_map(|t| t.path.parent().map(Path::to_path_buf)),
+            )
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs
+    }
+
+    /// Paths currently followed, for diagnostics and tests.
+    pub fn followed(&self) -> Vec<Arc<Path>> {
+        self.files.iter().map(|t| Arc::clone(&t.path)).collect()
+    }
+
+    /// Bytes written to followed files and not yet delivered.
+    pub fn lag_bytes(&self) -> u64 {
+        self.files
+            .iter()
+            .map(|t| t.size.saturating_sub(t.offset))
+            .sum()
+    }
+
+    /// Looks for files matching the patterns: new ones are opened (and
+    /// resumed from the checkpoint when they are in it), known ones found
+    /// under a new name are renames. Unreadable entries are logged and
+    /// skipped; they are retried on the next scan.
+    pub fn scan(&mut self) {
+        for t in &mut self.files {
+            t.present = false;
+        }
+        let mut seen = HashSet::new();
+        for pattern in self.raw_patterns.clone() {
+            let paths = match glob::glob_with(&pattern, match_options()) {
+                Ok(paths) => paths,
+                Err(e) => {
+                    log::warn!("pattern {pattern:?}: {e}");
+                    continue;
+                }
+            };
+            for entry in paths {
+                let path = match entry {
+                    Ok(p) => p,
+                    Err(e) => {
+                        log::debug!("pattern {pattern:?}: {e}");
+                        continue;
+                    }
+                };
+                if self.exclude.iter().any(|x| x == &path) || !seen.insert(path.clone()) {
+                    continue;
+                }
+                if let Err(e) = self.visit(&path) {
+                    if e.kind() != io::ErrorKind::NotFound {
+                        log::warn!("cannot follow {}: {e}", path.display());
+                    }
+                }
+            }
+        }
+        let now = Instant::now();
+        for t in &mut self.files {
+            if t.present {
+                t.gone_since = None;
+            } else if t.gone_since.is_none() {
+                t.gone_since = Some(now);
+            }
+        }
+        // Checkpoint entries only resume files found by the first scan;
+        // the others were deleted while we were down.
+        self.resume.clear();
+    }
+
+    fn visit(&mut self, path: &Path) -> io::Result<()> {
+        let meta = std::fs::metadata(path)?;
+        if !meta.is_file() {
+            return Ok(());
+        }
+        let id = FileId::of(&meta);
+        if let Some(t) = self.files.iter_mut().find(|t| t.id == id) {
+            t.present = true;
+            if *t.path != *path {
+                // Two names for one inode (a hard link) would flap: only a
+                // name that no longer leads to this inode counts as a rename.
+                let old_name_moved = std::fs::metadata(&t.path)
+                    .map(|m| FileId::of(&m) != id)
+                    .unwrap_or(true);
+                if old_name_moved {
+                    self.events.rotated(&t.path, path);
+                    t.path = Arc::from(path);
+                }
+            }
+            return Ok(());
+        }
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        let id = FileId::of(&meta);
+        if self.files.iter().any(|t| t.id == id) {
+            // Replaced between stat and open; the next scan sorts it out.
+            return Ok(());
+        }
+        let size = meta.len();
+        let mut offset = 0;
+        let mut head = Head::default();
+        let mut fresh = true;
+        if let Some(pos) = self.resume.iter().position(|c| c.id == id) {
+            let cp = self.resume.swap_remove(pos);
+            if cp.head().matches(&file, size)? && cp.offset <= size {
+                offset = cp.offset;
+                head = cp.head();
+                fresh = false;
+            } else {
+                self.events.truncated(path);
+            }
+        }
+        self.events.file_opened(path);
+        self.files.push(Tracked {
+            key: self.next_key,
+            path: Arc::from(path),
+            file,
+            id,
+            head,
+            offset,
+            present: true,
+            gone_since: None,
+            fresh,
+            copy_wait: false,
+            size,
+            mtime: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+        });
+        self.next_key += 1;
+        Ok(())
+    }
+
+    /// Reads complete lines, oldest file first, until `max_bytes` or
+    /// `max_lines` is reached. `flush_partial` also emits unfinished last
+    /// lines (shutdown). Files that are gone and fully delivered are let go.
+    pub fn read_batch(&mut self, max_bytes: u64, max_lines: usize, flush_partial: bool) -> Batch {
+        let mut batch = Batch::default();
+        let now = Instant::now();
+        self.refresh();
+        self.files.retain(|t| {
+            let done = !t.present && t.offset >= t.size && !t.copy_wait;
+            if done {
+                self.events.file_closed(&t.path);
+            }
+            !done
+        });
+        let mut order: Vec<usize> = (0..self.files.len()).collect();
+        order.sort_by_key(|&i| (self.files[i].mtime, self.files[i].key));
+        let chunk = (64 * 1024).max(self.max_line + 2);
+        for i in order {
+            let budget = max_bytes.saturating_sub(batch.bytes);
+            if batch.records.len() >= max_lines
+                || (budget < (self.max_line + 2) as u64 && !batch.records.is_empty())
+            {
+                batch.more = true;
+                break;
+            }
+            let flush = flush_partial
+                || self.files[i]
+                    .gone_since
+                    .is_some_and(|g| now.duration_since(g) >= GONE_GRACE);
+            if let Err(e) = self.read_file(i, budget, max_lines, flush, chunk, &mut batch) {
+                log::warn!("cannot read {}: {e}", self.files[i].path.display());
+            }
+        }
+        batch
+    }
+
+    /// Re-stats every file and handles truncation, rewrites and copies.
+    fn refresh(&mut self) {
+        for i in 0..self.files.len() {
+            if let Err(e) = self.refresh_one(i) {
+                log::warn!("cannot stat {}: {e}", self.files[i].path.display());
+            }
+        }
+    }
+
+    fn refresh_one(&mut self, i: usize) -> io::Result<()> {
+        let meta = self.files[i].file.metadata()?;
+        let size = meta.len();
+        let t = &mut self.files[i];
+        t.size = size;
+        t.mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        if t.copy_wait {
+            if size < t.offset {
+                return Ok(());
+            }
+            t.copy_wait = false;
+        }
+        if size == t.offset && t.head.len <= size {
+            return Ok(());
+        }
+        if size < t.offset || !t.head.matches(&t.file, size)? {
+            self.events.truncated(&t.path);
+            if t.head.is_full() {
+                self.truncated_heads
+                    .push((t.head, t.offset, Arc::clone(&t.path)));
+                if self.truncated_heads.len() > REMEMBERED_TRUNCATIONS {
+                    self.truncated_heads.remove(0);
+                }
+            }
+            t.offset = 0;
+            t.head = Head::default();
+        }
+        if t.head.len < size && !t.head.is_full() {
+            t.head = Head::read(&t.file, size)?;
+        }
+        if t.fresh && t.offset == 0 && t.head.is_full() {
+            t.fresh = false;
+            let head = t.head;
+            let key = t.key;
+            let original = self
+                .files
+                .iter()
+                .find(|o| o.key != key && o.head == head && o.offset > 0)
+                .map(|o| (o.offset, Arc::clone(&o.path)))
+                .or_else(|| {
+                    self.truncated_heads
+                        .iter()
+                        .rev()
+                        .find(|(h, _, _)| *h == head)
+                        .map(|(_, off, from)| (*off, Arc::clone(from)))
+                });
+            if let Some((offset, from)) = original {
+                let t = &mut self.files[i];
+                self.events.copy_detected(&t.path, &from);
+                t.offset = offset;
+                t.copy_wait = size < offset;
+            }
+        }
+        Ok(())
+    }
+
+    fn read_file(
+        &mut self,
+        i: usize,
+        mut budget: u64,
+        max_lines: usize,
+        flush: bool,
+        chunk: usize,
+        batch: &mut Batch,
+    ) -> io::Result<()> {
+        let t = &mut self.files[i];
+        if t.copy_wait || t.size <= t.offset {
+            return Ok(());
+        }
+        let mut pos = t.offset;
+        let start_lines = batch.records.len();
+        let mut cuts = 0;
+        loop {
+            let want = (t.size - pos).min(budget).min(chunk as u64) as usize;
+            if want == 0 || batch.records.len() >= max_lines {
+                break;
+            }
+            self.buf.resize(want, 0);
+            let n = read_full_at(&t.file, &mut self.buf, pos)?;
+            let at_end = pos + n as u64 >= t.size;
+            let split = lines::split(
+                &self.buf[..n],
+                &t.path,
+                self.max_line,
+                max_lines - batch.records.len(),
+                flush && at_end,
+                &mut batch.records,
+            );
+            cuts += split.cuts;
+            pos += split.consumed as u64;
+            budget -= split.consumed as u64;
+            batch.bytes += split.consumed as u64;
+            if split.consumed == 0 || n < want {
+                break;
+            }
+        }
+        t.fresh = false;
+        let lines = batch.records.len() - start_lines;
+        if pos > t.offset {
+            batch.advances.push((t.key, pos));
+            self.events.lines_read(&t.path, lines, pos - t.offset);
+            for _ in 0..cuts {
+                self.events.long_line(&t.path);
+            }
+        }
+        if pos < t.size && (budget < (self.max_line + 2) as u64 || batch.records.len() >= max_lines)
+        {
+            batch.more = true;
+        }
+        Ok(())
+    }
+
+    /// Moves offsets past a batch that every output accepted.
+    pub fn commit(&mut self, batch: Batch) {
+        for (key, offset) in batch.advances {
+            if let Some(t) = self.files.iter_mut().find(|t| t.key == key) {
+                t.offset = offset;
+            }
+        }
+        for t in &self.files {
+            self.events
+                .file_lag(&t.path, t.size.saturating_sub(t.offset));
+        }
+    }
+
+    /// Where every followed file stands, to be stored.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            version: VERSION,
+            files: self
+                .files
+                .iter()
+                .map(|t| FileCheckpoint {
+                    path: t.path.to_path_buf(),
+                    id: t.id,
+                    head_len: t.head.len,
+                    head_hash: t.head.hash,
+                    offset: t.offset,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn read_full_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], pos + filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// The directory part of a pattern before its first wildcard.
+fn literal_dir(pattern: &str) -> PathBuf {
+    let path = Path::new(pattern);
+    let mut dir = PathBuf::new();
+    let components: Vec<_> = path.components().collect();
+    for (n, c) in components.iter().enumerate() {
+        let s = c.as_os_str().to_string_lossy();
+        if n + 1 == components.len() || s.contains(['*', '?', '[']) {
+            break;
+        }
+        dir.push(c);
+    }
+    if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_dir_stops_at_the_first_wildcard() {
+        assert_eq!(
+            literal_dir("/var/log/time-service/time-service.log*"),
+            Path::new("/var/log/time-service")
+        );
+        assert_eq!(literal_dir("/var/log/*/x.log"), Path::new("/var/log"));
+        assert_eq!(literal_dir("x.log"), Path::new("."));
+    }
+}
