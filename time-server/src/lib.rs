@@ -1,1 +1,37 @@
-//! The time service: see the crate docs (filled by issue 3).
+//! The chapter's time service on raw hyper, and the small serving kit it is
+//! built from, which the log sidecar embeds for its own admin endpoints.
+//!
+//! The kit takes an already-bound listener, so tests bind `127.0.0.1:0`;
+//! everything that must stop is told by one [`shutdown::Shutdown`] passed
+//! down from `main`.
+//!
+//! # Layout
+//! The kit:
+//! - [`shutdown`]: the one shutdown signal.
+//! - [`signal`]: waiting for SIGTERM or SIGINT.
+//! - [`health`]: liveness versus readiness.
+//! - [`router`]: what a server supplies: route table and endpoints.
+//! - [`server`]: accept loop, request pipeline, graceful shutdown.
+//! - [`conn_deadlines`](crate::server) (private): header read and idle deadlines per connection.
+//! - [`respond`]: response helpers and the JSON error answers.
+//! - [`metrics`]: HTTP and process metrics into an explicit registry.
+//! - [`request_log`]: one numbered log line per request.
+//! - [`admin`]: `/healthz`, `/readyz`, `/metrics`, and [`admin::serve_admin`].
+//! - [`config_values`]: duration and size parsers for flags.
+#![warn(missing_docs)]
+
+pub mod admin;
+pub mod config_values;
+mod conn_deadlines;
+pub mod health;
+pub mod metrics;
+pub mod request_log;
+pub mod respond;
+pub mod router;
+pub mod server;
+pub mod shutdown;
+pub mod signal;
+
+pub use admin::serve_admin;
+pub use health::Health;
+pub use shutdown::Shutdown;

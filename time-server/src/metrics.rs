@@ -1,0 +1,197 @@
+//! The HTTP metrics every server built on the kit exports, registered into
+//! an explicit registry (no global default registry, so two servers in one
+//! test process never share counters). Every label value comes from a
+//! closed set: the route table's labels, a fixed list of methods and the
+//! status codes the kit produces, so no request can grow cardinality.
+
+use std::time::Duration;
+
+use hyper::Method;
+use prometheus::{
+    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+};
+
+/// Request latency buckets, in seconds: these endpoints answer in
+/// microseconds, so the default buckets (5 ms and up) would put every
+/// request in the first one.
+const DURATION_BUCKETS: &[f64] = &[
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+    1.0, 2.5,
+];
+
+/// `http_requests_total`, `http_request_duration_seconds`,
+/// `http_requests_in_flight`.
+#[derive(Clone, Debug)]
+pub struct HttpMetrics {
+    requests: IntCounterVec,
+    duration: HistogramVec,
+    in_flight: IntGauge,
+}
+
+impl HttpMetrics {
+    /// Creates the metrics and registers them into `registry`.
+    pub fn register(registry: &Registry) -> prometheus::Result<Self> {
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by method, route and status.",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time from a request's head being read to its response being ready, by route.",
+            )
+            .buckets(DURATION_BUCKETS.to_vec()),
+            &["route"],
+        )?;
+        let in_flight = IntGauge::new(
+            "http_requests_in_flight",
+            "HTTP requests being handled right now.",
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(duration.clone()))?;
+        registry.register(Box::new(in_flight.clone()))?;
+        Ok(HttpMetrics {
+            requests,
+            duration,
+            in_flight,
+        })
+    }
+
+    /// Records one answered request.
+    pub fn observe(&self, method: &Method, route: &str, status: u16, elapsed: Duration) {
+        let code = itoa_status(status);
+        let status = std::str::from_utf8(&code).unwrap_or("other");
+        self.requests
+            .with_label_values(&[method_label(method), route, status])
+            .inc();
+        self.duration
+            .with_label_values(&[route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts a request as in flight until the returned guard is dropped
+    /// (also when the client goes away and the request future is dropped).
+    pub fn in_flight(&self) -> InFlight {
+        self.in_flight.inc();
+        InFlight(self.in_flight.clone())
+    }
+}
+
+/// Decrements `http_requests_in_flight` when dropped.
+#[derive(Debug)]
+pub struct InFlight(IntGauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// The method label: the standard methods by name, anything else `other`,
+/// because a client can send any token as a method.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// A status code as three ASCII digits, without allocating.
+fn itoa_status(status: u16) -> [u8; 3] {
+    let s = status.min(999);
+    [
+        b'0' + (s / 100) as u8,
+        b'0' + (s / 10 % 10) as u8,
+        b'0' + (s % 10) as u8,
+    ]
+}
+
+/// Registers the process collector (`process_cpu_seconds_total`,
+/// `process_resident_memory_bytes`, open fds, ...) for this process.
+/// Registering it a second time into the same registry is not an error, so
+/// both a binary and the kit may call this.
+pub fn register_process_metrics(registry: &Registry) -> prometheus::Result<()> {
+    let collector = prometheus::process_collector::ProcessCollector::for_self();
+    match registry.register(Box::new(collector)) {
+        Ok(()) | Err(prometheus::Error::AlreadyReg) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Registers `<prefix>_build_info{version="..."} 1`, the usual way to
+/// export which build is running.
+pub fn register_build_info(
+    registry: &Registry,
+    name: &str,
+    version: &str,
+) -> prometheus::Result<()> {
+    let info = IntGaugeVec::new(
+        Opts::new(name, "Build information; the value is always 1."),
+        &["version"],
+    )?;
+    info.with_label_values(&[version]).set(1);
+    registry.register(Box::new(info))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prometheus::Encoder;
+
+    fn text(registry: &Registry) -> String {
+        let mut out = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&registry.gather(), &mut out)
+            .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn counts_by_bounded_labels() {
+        let registry = Registry::new();
+        let metrics = HttpMetrics::register(&registry).unwrap();
+        let odd = Method::from_bytes(b"BREW").unwrap();
+        metrics.observe(&Method::GET, "/time", 200, Duration::from_micros(80));
+        metrics.observe(&odd, "other", 404, Duration::from_micros(10));
+        {
+            let _guard = metrics.in_flight();
+            assert!(text(&registry).contains("http_requests_in_flight 1\n"));
+        }
+        let out = text(&registry);
+        assert!(out.contains("http_requests_in_flight 0\n"), "{out}");
+        assert!(
+            out.contains(r#"http_requests_total{method="GET",route="/time",status="200"} 1"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"http_requests_total{method="other",route="other",status="404"} 1"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"http_request_duration_seconds_bucket{route="/time",le="0.0001"} 1"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn process_metrics_may_be_registered_twice() {
+        let registry = Registry::new();
+        register_process_metrics(&registry).unwrap();
+        register_process_metrics(&registry).unwrap();
+        register_build_info(&registry, "x_build_info", "1.2.3").unwrap();
+        let out = text(&registry);
+        assert!(out.contains("process_resident_memory_bytes"), "{out}");
+        assert!(out.contains(r#"x_build_info{version="1.2.3"} 1"#), "{out}");
+    }
+}

@@ -1,0 +1,137 @@
+//! Building responses: the kit's error answers (small JSON bodies, as an
+//! API client expects) and the helpers endpoints use, so every response has
+//! the same shape of headers.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Method, Response, StatusCode};
+use serde::Serialize;
+
+/// The body type of every response the kit sends: all of it in memory.
+pub type Body = Full<Bytes>;
+
+/// `Content-Type` of JSON answers.
+pub const JSON: &str = "application/json";
+/// `Content-Type` of the plain-text probe answers.
+pub const TEXT: &str = "text/plain; charset=utf-8";
+/// What the kit's routes allow: every route is a read-only GET (HEAD is
+/// derived from it).
+pub const ALLOWED: &str = "GET, HEAD";
+
+/// A response with `status`, `content_type` and `body`.
+pub fn with_body(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<Body> {
+    let mut response = Response::new(Full::new(body.into()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+/// A JSON body encoded from `value`, newline-terminated like Go's encoder.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    let mut body = Vec::with_capacity(64);
+    time_core::write_go_json(&mut body, value)
+        .expect("serializing a struct of strings into a Vec cannot fail");
+    with_body(status, JSON, body)
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'a str>,
+}
+
+/// 404 for a path the route table does not know.
+pub fn not_found(path: &str) -> Response<Body> {
+    json(
+        StatusCode::NOT_FOUND,
+        &ErrorBody {
+            error: "not found",
+            path: Some(path),
+            method: None,
+        },
+    )
+}
+
+/// 405 for a known path asked with a method it does not answer.
+pub fn method_not_allowed(method: &Method, path: &str) -> Response<Body> {
+    let mut response = json(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &ErrorBody {
+            error: "method not allowed",
+            path: Some(path),
+            method: Some(method.as_str()),
+        },
+    );
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(ALLOWED));
+    response
+}
+
+/// An error that is about the request as a whole (413, 408, 400).
+pub fn request_error(status: StatusCode, error: &str) -> Response<Body> {
+    json(
+        status,
+        &ErrorBody {
+            error,
+            path: None,
+            method: None,
+        },
+    )
+}
+
+/// The HEAD answer for a GET response: same status and headers, including
+/// the `Content-Length` the GET body would have, and no body.
+pub fn head_of(get: Response<Body>) -> Response<Body> {
+    use hyper::body::Body as _;
+    let (mut parts, body) = get.into_parts();
+    let len = body.size_hint().exact().unwrap_or(0);
+    parts.headers.insert(CONTENT_LENGTH, HeaderValue::from(len));
+    Response::from_parts(parts, Full::new(Bytes::new()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn body_of(r: Response<Body>) -> String {
+        String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn error_bodies_are_small_json() {
+        let r = not_found("/nope\"<x>");
+        assert_eq!(r.status(), 404);
+        assert_eq!(r.headers()[CONTENT_TYPE], JSON);
+        assert_eq!(
+            body_of(r).await,
+            "{\"error\":\"not found\",\"path\":\"/nope\\\"\\u003cx\\u003e\"}\n"
+        );
+        let r = method_not_allowed(&Method::POST, "/time");
+        assert_eq!(r.status(), 405);
+        assert_eq!(r.headers()[ALLOW], "GET, HEAD");
+        assert_eq!(
+            body_of(r).await,
+            "{\"error\":\"method not allowed\",\"path\":\"/time\",\"method\":\"POST\"}\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn head_keeps_headers_and_length_but_no_body() {
+        let r = head_of(with_body(StatusCode::OK, JSON, "{\"a\":1}\n"));
+        assert_eq!(r.headers()[CONTENT_LENGTH], "8");
+        assert_eq!(r.headers()[CONTENT_TYPE], JSON);
+        assert_eq!(body_of(r).await, "");
+    }
+}

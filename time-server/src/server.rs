@@ -1,0 +1,288 @@
+//! The kit's HTTP server: the accept loop (one task per connection,
+//! HTTP/1.1 and h2c prior knowledge on one port), the per-request pipeline
+//! every endpoint goes through (body limit, routing, 404/405, HEAD,
+//! metrics, request log) and graceful shutdown (stop accepting, let
+//! in-flight requests finish, bounded by the drain timeout).
+//!
+//! Connections are shut down by their own task rather than by hyper-util's
+//! `GracefulShutdown`, because a connection must also be closable alone
+//! (idle or slow-head deadline) and `GracefulConnection` is sealed.
+
+use std::convert::Infallible;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Body as HttpBody;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use prometheus::Registry;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::conn_deadlines::{Activity, Verdict, Watched};
+use crate::metrics::HttpMetrics;
+use crate::request_log::RequestLog;
+use crate::respond::{self, Body};
+use crate::router::{Endpoints, OTHER_ROUTE};
+use crate::shutdown::Shutdown;
+
+/// Limits and timeouts of a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// A request head (and any request body) must arrive within this time of
+    /// its first byte, and a new connection must start one within it: a
+    /// slowloris client is cut.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight for this long is closed.
+    pub idle_timeout: Duration,
+    /// Largest request head accepted (HTTP/1 read buffer, HTTP/2 header
+    /// list); hyper answers 431 beyond it. At least 8 KiB.
+    pub max_header_bytes: usize,
+    /// Largest request body accepted (413 beyond it); the endpoints ignore
+    /// bodies, but reading them keeps the connection reusable.
+    pub max_body_bytes: usize,
+    /// After shutdown, how long in-flight requests may take to finish
+    /// before their connections are dropped.
+    pub drain_timeout: Duration,
+}
+
+/// hyper's HTTP/1 read buffer cannot be smaller than this.
+pub const MIN_HEADER_BYTES: usize = 8 * 1024;
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_header_bytes: 16 * 1024,
+            max_body_bytes: 64 * 1024,
+            drain_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A server: endpoints plus everything the kit adds around them.
+#[derive(Debug)]
+pub struct Server<E> {
+    endpoints: E,
+    metrics: HttpMetrics,
+    log: RequestLog,
+    options: ServeOptions,
+}
+
+impl<E: Endpoints> Server<E> {
+    /// A server for `endpoints`, its HTTP metrics registered into `registry`.
+    pub fn new(
+        endpoints: E,
+        registry: &Registry,
+        options: ServeOptions,
+    ) -> prometheus::Result<Self> {
+        Ok(Server {
+            endpoints,
+            metrics: HttpMetrics::register(registry)?,
+            log: RequestLog::new(),
+            options,
+        })
+    }
+
+    /// The endpoints this server answers with.
+    pub fn endpoints(&self) -> &E {
+        &self.endpoints
+    }
+
+    /// Accepts connections on `listener` until `shutdown` fires, then stops
+    /// accepting (the listener is closed), lets every connection finish its
+    /// in-flight requests and waits for them at most `drain_timeout`.
+    ///
+    /// Errors of single connections or of `accept` (e.g. out of file
+    /// descriptors) are logged and never end the loop.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        shutdown: Shutdown,
+    ) -> io::Result<()> {
+        let builder = Arc::new(self.builder());
+        let mut connections = JoinSet::new();
+        let stop = shutdown.wait();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut stop => break,
+                // Reap finished connection tasks so the set does not grow.
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _peer)) => {
+                        connections.spawn(Arc::clone(&self).connection(
+                            Arc::clone(&builder),
+                            stream,
+                            shutdown.clone(),
+                        ));
+                    }
+                    Err(e) => {
+                        // EMFILE and friends: waiting a little lets other
+                        // connections close instead of spinning on the error.
+                        log::warn!("accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+            }
+        }
+        drop(listener);
+        let open = connections.len();
+        let drained = tokio::time::timeout(self.options.drain_timeout, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            log::warn!(
+                "{} of {open} connections still busy after the {:?} drain timeout; closing them",
+                connections.len(),
+                self.options.drain_timeout
+            );
+            connections.shutdown().await;
+        }
+        Ok(())
+    }
+
+    fn builder(&self) -> auto::Builder<TokioExecutor> {
+        let max_header = self.options.max_header_bytes.max(MIN_HEADER_BYTES);
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            // conn_deadlines does this for both protocols; see there why.
+            .header_read_timeout(None::<Duration>)
+            .max_buf_size(max_header)
+            .keep_alive(true);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(max_header).unwrap_or(u32::MAX))
+            .max_concurrent_streams(256);
+        builder
+    }
+
+    async fn connection(
+        self: Arc<Self>,
+        builder: Arc<auto::Builder<TokioExecutor>>,
+        stream: TcpStream,
+        shutdown: Shutdown,
+    ) {
+        // Small responses must not wait for Nagle's algorithm.
+        let _ = stream.set_nodelay(true);
+        let activity = Arc::new(Activity::new());
+        let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
+        let server = Arc::clone(&self);
+        let requests = Arc::clone(&activity);
+        let service = service_fn(move |request| {
+            let server = Arc::clone(&server);
+            let busy = requests.request_started();
+            async move {
+                let response = server.handle(request).await;
+                drop(busy);
+                Ok::<_, Infallible>(response)
+            }
+        });
+        let conn = builder.serve_connection(io, service);
+        tokio::pin!(conn);
+        let stop = shutdown.wait();
+        tokio::pin!(stop);
+        let (header_read, idle) = (self.options.header_read_timeout, self.options.idle_timeout);
+        let mut closing = false;
+        loop {
+            let recheck = match activity.verdict(Instant::now(), header_read, idle) {
+                Verdict::RecheckAt(at) => at,
+                Verdict::SlowHead => {
+                    log::debug!(
+                        "closing a connection whose request head took over {header_read:?}"
+                    );
+                    return;
+                }
+                Verdict::Idle if closing => return,
+                Verdict::Idle => {
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                    Instant::now() + Duration::from_secs(1)
+                }
+            };
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        log::debug!("connection ended with an error: {e}");
+                    }
+                    return;
+                }
+                _ = &mut stop, if !closing => {
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+                _ = tokio::time::sleep_until(recheck) => {}
+            }
+        }
+    }
+
+    /// Answers one request: what every connection calls, public so that
+    /// tests and other transports can drive the pipeline directly.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<Body>
+    where
+        B: HttpBody<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let started = std::time::Instant::now();
+        let _in_flight = self.metrics.in_flight();
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path();
+        let (label, response) = match self.read_body(body).await {
+            Err(response) => (OTHER_ROUTE, response),
+            Ok(()) => match self.endpoints.route(path) {
+                None => (OTHER_ROUTE, respond::not_found(path)),
+                Some(route) => {
+                    let response = match parts.method {
+                        Method::GET => self.endpoints.get(route.endpoint),
+                        Method::HEAD => respond::head_of(self.endpoints.get(route.endpoint)),
+                        ref other => respond::method_not_allowed(other, path),
+                    };
+                    (route.label, response)
+                }
+            },
+        };
+        let elapsed = started.elapsed();
+        let status = response.status().as_u16();
+        self.metrics.observe(&parts.method, label, status, elapsed);
+        self.log.record(&parts.method, path, status, elapsed);
+        response
+    }
+
+    /// Reads and discards the request body, within the size and time limits.
+    async fn read_body<B>(&self, body: B) -> Result<(), Response<Body>>
+    where
+        B: HttpBody<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        if body.is_end_stream() {
+            return Ok(());
+        }
+        let limited = Limited::new(body, self.options.max_body_bytes);
+        match tokio::time::timeout(self.options.header_read_timeout, limited.collect()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(
+                respond::request_error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+            ),
+            Ok(Err(_)) => Err(respond::request_error(
+                StatusCode::BAD_REQUEST,
+                "bad request body",
+            )),
+            Err(_) => Err(respond::request_error(
+                StatusCode::REQUEST_TIMEOUT,
+                "request body not received in time",
+            )),
+        }
+    }
+}

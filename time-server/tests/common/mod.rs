@@ -1,0 +1,165 @@
+//! Shared helpers of the integration tests: a tiny HTTP/1.1 client on a raw
+//! TCP stream (so tests control every byte and the connection's lifetime),
+//! and bounded polling.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// How long any single wait in a test may take before it fails.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+/// A parsed HTTP/1.1 response.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    /// Lower-cased names; the last value wins.
+    pub headers: BTreeMap<String, String>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or_else(|| panic!("no {name} header in {self:#?}"))
+    }
+}
+
+/// One kept-alive HTTP/1.1 connection.
+#[derive(Debug)]
+pub struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    pub async fn open(addr: SocketAddr) -> Conn {
+        let stream = tokio::time::timeout(DEADLINE, TcpStream::connect(addr))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        Conn {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Sends raw bytes.
+    pub async fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(bytes).await
+    }
+
+    /// Sends `METHOD path` with Host and no body, and reads the response.
+    pub async fn request(&mut self, method: &str, path: &str) -> Reply {
+        let req = format!("{method} {path} HTTP/1.1\r\nHost: test\r\n\r\n");
+        self.send(req.as_bytes()).await.expect("send request");
+        self.read_reply(method == "HEAD").await.expect("a response")
+    }
+
+    /// Reads one response; `None` if the server closed the connection first.
+    pub async fn read_reply(&mut self, head_request: bool) -> Option<Reply> {
+        tokio::time::timeout(DEADLINE, self.read_reply_inner(head_request))
+            .await
+            .expect("response in time")
+    }
+
+    async fn read_reply_inner(&mut self, head_request: bool) -> Option<Reply> {
+        let head_end = loop {
+            if let Some(i) = find(&self.buf, b"\r\n\r\n") {
+                break i;
+            }
+            if !self.fill().await {
+                return None;
+            }
+        };
+        let head = String::from_utf8(self.buf[..head_end].to_vec()).expect("ascii head");
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().expect("status line");
+        let status = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+        let headers: BTreeMap<String, String> = lines
+            .map(|l| {
+                let (k, v) = l.split_once(':').expect("header line");
+                (k.trim().to_ascii_lowercase(), v.trim().to_string())
+            })
+            .collect();
+        self.buf.drain(..head_end + 4);
+        let len: usize = if head_request {
+            0
+        } else {
+            headers
+                .get("content-length")
+                .map(|v| v.parse().expect("numeric content-length"))
+                .unwrap_or(0)
+        };
+        while self.buf.len() < len {
+            assert!(self.fill().await, "connection closed inside a body");
+        }
+        let body = String::from_utf8(self.buf.drain(..len).collect()).expect("utf-8 body");
+        Some(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    async fn fill(&mut self) -> bool {
+        let mut chunk = [0u8; 8192];
+        match self.stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                true
+            }
+        }
+    }
+
+    /// Whether the server closed the connection (EOF or reset) within `within`.
+    pub async fn closed_within(&mut self, within: Duration) -> bool {
+        let mut chunk = [0u8; 1024];
+        matches!(
+            tokio::time::timeout(within, self.stream.read(&mut chunk)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// One request on a fresh connection.
+pub async fn get(addr: SocketAddr, path: &str) -> Reply {
+    Conn::open(addr).await.request("GET", path).await
+}
+
+/// Polls `check` until it returns true, failing the test after `DEADLINE`.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + DEADLINE;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The value of an unlabelled or exactly-labelled sample in Prometheus text.
+pub fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        let rest = line.strip_prefix(series)?;
+        let value = rest.strip_prefix(' ')?;
+        value.trim().parse().ok()
+    })
+}
