@@ -1,0 +1,500 @@
+//! The HTTP sink against a real receiver on 127.0.0.1 that is down, failing,
+//! throttling, refusing or slow (issue 4, proof item 4): every numbered line
+//! must arrive, and duplicates are counted exactly against what the receiver
+//! itself says it processed before failing.
+
+mod support_sink;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use log_sidecar::http_sink::{parse_url, HttpSink, HttpSinkConfig, SinkError};
+use log_sidecar::record::{PodMetadata, Record};
+use prometheus::{Registry, TextEncoder};
+use support_sink::{numbered, Receiver, Reply, ReservedPort, Tally};
+use time_server::shutdown::Shutdown;
+
+fn records(n: usize, padding: usize) -> Vec<Record> {
+    let path: Arc<Path> = Arc::from(Path::new("/var/log/time-service/time-service.log"));
+    (0..n)
+        .map(|i| Record {
+            path: path.clone(),
+            line: numbered(i, padding).into_bytes(),
+            truncated: false,
+        })
+        .collect()
+}
+
+fn sink(url: &str, batch_lines: usize, timeout: Duration) -> (HttpSink, Registry) {
+    let registry = Registry::new();
+    let config = HttpSinkConfig {
+        url: parse_url(url).expect("a test URL"),
+        batch_lines,
+        batch_bytes: 1024 * 1024,
+        request_timeout: timeout,
+    };
+    let sink = HttpSink::new(config, &registry).expect("a valid sink");
+    (sink, registry)
+}
+
+/// The value of one series of a metric as `/metrics` would show it;
+/// `label` as `("result", "success")`.
+fn metric(registry: &Registry, name: &str, label: Option<(&str, &str)>) -> f64 {
+    let mut text = String::new();
+    TextEncoder::new()
+        .encode_utf8(&registry.gather(), &mut text)
+        .expect("metrics encode as text");
+    let series = match label {
+        Some((key, value)) => format!("{name}{{{key}=\"{value}\"}} "),
+        None => format!("{name} "),
+    };
+    text.lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .unwrap_or_else(|| panic!("no series {series:?} in:\n{text}"))
+        .parse()
+        .expect("a metric value is a number")
+}
+
+/// Lines stored by requests the receiver failed or answered too late, i.e.
+/// the duplicates a correct sender must produce, no more, no less.
+fn processed_but_not_acknowledged(receiver: &Receiver, timeout: Duration) -> usize {
+    receiver
+        .requests()
+        .iter()
+        .filter(|r| r.reply.store && (r.reply.status >= 300 || r.reply.delay > timeout))
+        .map(|r| r.lines)
+        .sum()
+}
+
+const QUICK: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_line_arrives_in_order_in_bounded_ndjson_batches() {
+    let receiver = Receiver::start(Receiver::accepting_everything()).await;
+    let registry = Registry::new();
+    let mut sink = HttpSink::new(
+        HttpSinkConfig {
+            url: parse_url(&receiver.url()).unwrap(),
+            batch_lines: 700,
+            batch_bytes: 32 * 1024,
+            request_timeout: QUICK,
+        },
+        &registry,
+    )
+    .unwrap();
+    let meta = PodMetadata {
+        pod_name: Some("time-service-0".into()),
+        ..PodMetadata::default()
+    };
+
+    sink.deliver(&records(10_000, 40), &meta, &Shutdown::new())
+        .await
+        .expect("a healthy receiver takes everything");
+
+    let lines = receiver.lines();
+    assert_eq!(lines.len(), 10_000);
+    let tally = Tally::of(&lines, 10_000);
+    assert_eq!(
+        (tally.missing.len(), tally.duplicates, tally.out_of_order),
+        (0, 0, 0)
+    );
+    let requests = receiver.requests();
+    for request in &requests {
+        assert_eq!(
+            request.content_type.as_deref(),
+            Some("application/x-ndjson")
+        );
+        assert!(
+            request.lines <= 700,
+            "{} lines in one request",
+            request.lines
+        );
+        assert!(
+            request.body_bytes <= 32 * 1024,
+            "{} bytes",
+            request.body_bytes
+        );
+    }
+    // 10,000 lines of ~93 bytes, 32 KiB per body: the byte limit cuts first.
+    assert!(
+        requests.len() >= 10_000 * 90 / (32 * 1024),
+        "{} requests",
+        requests.len()
+    );
+    assert_eq!(
+        metric(
+            &registry,
+            "log_sidecar_sink_requests_total",
+            Some(("result", "success"))
+        ),
+        requests.len() as f64
+    );
+    assert_eq!(
+        metric(&registry, "log_sidecar_sink_lines_sent_total", None),
+        10_000.0
+    );
+    assert_eq!(
+        metric(&registry, "log_sidecar_sink_bytes_sent_total", None),
+        requests.iter().map(|r| r.body_bytes).sum::<usize>() as f64
+    );
+    assert_eq!(
+        metric(&registry, "log_sidecar_sink_retries_total", None),
+        0.0
+    );
+    assert_eq!(metric(&registry, "log_sidecar_sink_up", None), 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receiver_down_for_30_seconds_then_up_loses_nothing() {
+    const LINES: usize = 5_000;
+    const DOWN: Duration = Duration::from_secs(30);
+    let port = ReservedPort::new();
+    let (mut sink, registry) = sink(&format!("http://{}/ingest", port.addr), 1000, QUICK);
+    let started = Instant::now();
+    let delivery = tokio::spawn(async move {
+        let result = sink
+            .deliver(
+                &records(LINES, 100),
+                &PodMetadata::default(),
+                &Shutdown::new(),
+            )
+            .await;
+        (result, Instant::now())
+    });
+
+    // Down: every connection attempt is refused; the sink keeps trying.
+    while started.elapsed() < DOWN {
+        assert!(
+            !delivery.is_finished(),
+            "deliver returned while the receiver was down"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(metric(&registry, "log_sidecar_sink_up", None), 0.0);
+    let refused = metric(
+        &registry,
+        "log_sidecar_sink_requests_total",
+        Some(("result", "connection_error")),
+    );
+    // Backoff doubling from 100 ms: about 9 attempts in 30 s, not thousands.
+    assert!(
+        (5.0..=40.0).contains(&refused),
+        "{refused} attempts while down"
+    );
+
+    let receiver = port.listen(Receiver::accepting_everything());
+    let up_at = Instant::now();
+    // After 30 s of failures the next try is at most the 30 s cap away.
+    let (result, done_at) = tokio::time::timeout(Duration::from_secs(45), delivery)
+        .await
+        .expect("delivery finishes within the backoff cap of the receiver coming back")
+        .expect("the delivery task does not panic");
+    result.expect("deliver succeeds once the receiver is up");
+    assert!(done_at >= up_at);
+
+    let tally = Tally::of(&receiver.lines(), LINES);
+    assert_eq!(tally.missing, Vec::<usize>::new(), "lines lost");
+    // Refused connections never reached a receiver: nothing can repeat.
+    assert_eq!(tally.duplicates, 0);
+    assert_eq!(tally.out_of_order, 0);
+    assert_eq!(metric(&registry, "log_sidecar_sink_up", None), 1.0);
+    assert_eq!(
+        metric(&registry, "log_sidecar_sink_lines_sent_total", None),
+        LINES as f64
+    );
+    assert_eq!(
+        metric(&registry, "log_sidecar_sink_retries_total", None),
+        metric(
+            &registry,
+            "log_sidecar_sink_requests_total",
+            Some(("result", "connection_error"))
+        )
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_then_recovery_lose_nothing_and_repeat_only_processed_batches() {
+    const LINES: usize = 3_000;
+    // The first 7 requests fail (every other one after the receiver already
+    // stored the lines: a crash after the write); later every 10th answers
+    // 503, also after storing.
+    let receiver = Receiver::start(Box::new(|n, _| match n {
+        0..7 if n % 2 == 1 => Reply::fail_after_storing(500),
+        0..7 => Reply::status(502),
+        n if n % 10 == 0 => Reply::fail_after_storing(503),
+        _ => Reply::OK,
+    }))
+    .await;
+    let (mut sink, registry) = sink(&receiver.url(), 100, QUICK);
+
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        sink.deliver(
+            &records(LINES, 20),
+            &PodMetadata::default(),
+            &Shutdown::new(),
+        ),
+    )
+    .await
+    .expect("7 failures in a row cost at most 12.7 s of backoff")
+    .expect("delivered");
+
+    let tally = Tally::of(&receiver.lines(), LINES);
+    assert_eq!(tally.missing, Vec::<usize>::new(), "lines lost");
+    let expected_duplicates = processed_but_not_acknowledged(&receiver, QUICK);
+    assert!(
+        expected_duplicates >= 3 * 100,
+        "the script failed batches after storing"
+    );
+    assert_eq!(tally.duplicates, expected_duplicates);
+    let failures = receiver
+        .requests()
+        .iter()
+        .filter(|r| r.reply.status >= 500)
+        .count();
+    assert_eq!(
+        metric(
+            &registry,
+            "log_sidecar_sink_requests_total",
+            Some(("result", "server_error"))
+        ),
+        failures as f64
+    );
+    assert_eq!(
+        metric(&registry, "log_sidecar_sink_retries_total", None),
+        failures as f64
+    );
+    assert_eq!(
+        metric(&registry, "log_sidecar_sink_lines_sent_total", None),
+        LINES as f64
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_receiver_loses_nothing_and_repeats_only_the_timed_out_batches() {
+    const LINES: usize = 2_000;
+    const TIMEOUT: Duration = Duration::from_secs(1);
+    // Requests 2, 5 and 9 are stored at once but answered after 3 s, well
+    // past the sink's 1 s timeout; the others are answered at once.
+    let receiver = Receiver::start(Box::new(|n, _| match n {
+        2 | 5 | 9 => Reply::late(Duration::from_secs(3)),
+        _ => Reply::OK,
+    }))
+    .await;
+    let (mut sink, registry) = sink(&receiver.url(), 100, TIMEOUT);
+
+    let started = Instant::now();
+    tokio::time::timeout(
+        Duration::from_secs(60),
+        sink.deliver(
+            &records(LINES, 20),
+            &PodMetadata::default(),
+            &Shutdown::new(),
+        ),
+    )
+    .await
+    .expect("three timeouts cost about 3 s")
+    .expect("delivered");
+    let took = started.elapsed();
+
+    let tally = Tally::of(&receiver.lines(), LINES);
+    assert_eq!(tally.missing, Vec::<usize>::new(), "lines lost");
+    let timeouts = metric(
+        &registry,
+        "log_sidecar_sink_requests_total",
+        Some(("result", "timeout")),
+    );
+    assert_eq!(timeouts, 3.0, "exactly the three late answers time out");
+    // The documented bound: each timed-out request repeats at most one batch.
+    assert!(tally.duplicates <= 3 * 100);
+    // And exactly: what the receiver stored but answered too late.
+    assert_eq!(
+        tally.duplicates,
+        processed_but_not_acknowledged(&receiver, TIMEOUT)
+    );
+    assert_eq!(tally.duplicates, 300);
+    // The sink did not wait for the late answers (3 × 3 s).
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_honours_retry_after() {
+    let receiver = Receiver::start(Box::new(|n, _| match n {
+        0 => Reply {
+            retry_after: Some(2),
+            ..Reply::status(429)
+        },
+        _ => Reply::OK,
+    }))
+    .await;
+    let (mut sink, registry) = sink(&receiver.url(), 100, QUICK);
+
+    sink.deliver(&records(10, 0), &PodMetadata::default(), &Shutdown::new())
+        .await
+        .expect("delivered after the pause the receiver asked for");
+
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 2);
+    let waited = requests[1].at - requests[0].at;
+    assert!(
+        waited >= Duration::from_secs(2),
+        "retried after {waited:?}, asked for 2 s"
+    );
+    assert!(waited < Duration::from_secs(4), "retried after {waited:?}");
+    assert_eq!(
+        metric(
+            &registry,
+            "log_sidecar_sink_requests_total",
+            Some(("result", "throttled"))
+        ),
+        1.0
+    );
+    // A receiver that throttles is up.
+    assert_eq!(metric(&registry, "log_sidecar_sink_up", None), 1.0);
+    assert_eq!(Tally::of(&receiver.lines(), 10).missing.len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_lines_are_bisected_out_as_dead_letters_and_the_rest_delivered() {
+    const LINES: usize = 1_000;
+    let poisoned = [17, 500, 501, 999];
+    // The receiver refuses any batch holding a poisoned line (like a
+    // collector rejecting a whole batch for one unparsable record).
+    let receiver = Receiver::start(Box::new(|_, lines| {
+        if lines.iter().any(|l| l.ends_with("poison")) {
+            Reply::status(400)
+        } else {
+            Reply::OK
+        }
+    }))
+    .await;
+    let (mut sink, registry) = sink(&receiver.url(), 100, QUICK);
+    let mut batch = records(LINES, 1);
+    for &i in &poisoned {
+        batch[i].line = format!("{i:08} poison").into_bytes();
+    }
+
+    sink.deliver(&batch, &PodMetadata::default(), &Shutdown::new())
+        .await
+        .expect("refused lines do not stop delivery");
+
+    let tally = Tally::of(&receiver.lines(), LINES);
+    assert_eq!(
+        tally.missing, poisoned,
+        "exactly the refused lines are missing"
+    );
+    assert_eq!((tally.duplicates, tally.out_of_order), (0, 0));
+    assert_eq!(
+        metric(&registry, "log_sidecar_sink_dead_letters_total", None),
+        4.0
+    );
+    assert_eq!(
+        metric(&registry, "log_sidecar_sink_lines_sent_total", None),
+        (LINES - poisoned.len()) as f64
+    );
+    // Bisection costs about 2·log2(100) requests per poisoned batch, not one per line.
+    let requests = receiver.requests().len();
+    assert!(requests < 10 + 4 * 2 * 8, "{requests} requests");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_cuts_a_long_wait_short_and_delivers_at_once() {
+    // The receiver asks for a 60 s pause, then would take everything.
+    let receiver = Receiver::start(Box::new(|n, _| match n {
+        0 => Reply {
+            retry_after: Some(60),
+            ..Reply::status(503)
+        },
+        _ => Reply::OK,
+    }))
+    .await;
+    let (mut sink, _registry) = sink(&receiver.url(), 100, QUICK);
+    let shutdown = Shutdown::new();
+    let delivery = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            sink.deliver(&records(50, 0), &PodMetadata::default(), &shutdown)
+                .await
+        }
+    });
+    let deadline = Instant::now() + QUICK;
+    while receiver.requests().is_empty() {
+        assert!(Instant::now() < deadline, "no first request");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        !delivery.is_finished(),
+        "the sink obeys Retry-After before shutdown"
+    );
+
+    shutdown.trigger();
+    let triggered = Instant::now();
+    tokio::time::timeout(Duration::from_secs(3), delivery)
+        .await
+        .expect("shutdown ends the 60 s wait at once")
+        .unwrap()
+        .expect("delivered");
+    assert!(triggered.elapsed() < Duration::from_secs(2));
+    assert_eq!(Tally::of(&receiver.lines(), 50).missing.len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliver_before_a_deadline_reports_what_shutdown_left_undelivered() {
+    let port = ReservedPort::new(); // never comes up
+    let (mut sink, _registry) = sink(&format!("http://{}/", port.addr), 100, QUICK);
+    let shutdown = Shutdown::new();
+    shutdown.trigger();
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1_500);
+
+    let result = sink
+        .deliver_before(
+            &records(10, 0),
+            &PodMetadata::default(),
+            &shutdown,
+            deadline,
+        )
+        .await;
+
+    assert!(
+        matches!(result, Err(SinkError::ShutdownBeforeDelivery)),
+        "{result:?}"
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1_400) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_delivery_is_simply_called_again() {
+    let port = ReservedPort::new();
+    let (mut sink, _registry) = sink(&format!("http://{}/ingest", port.addr), 100, QUICK);
+    let batch = records(500, 10);
+    let meta = PodMetadata::default();
+    let shutdown = Shutdown::new();
+
+    let first = tokio::time::timeout(
+        Duration::from_millis(700),
+        sink.deliver(&batch, &meta, &shutdown),
+    )
+    .await;
+    assert!(
+        first.is_err(),
+        "nothing can be delivered while the receiver is down"
+    );
+
+    let receiver = port.listen(Receiver::accepting_everything());
+    tokio::time::timeout(
+        Duration::from_secs(40),
+        sink.deliver(&batch, &meta, &shutdown),
+    )
+    .await
+    .expect("the second call delivers once the receiver is up")
+    .expect("delivered");
+    let tally = Tally::of(&receiver.lines(), 500);
+    assert_eq!((tally.missing.len(), tally.duplicates), (0, 0));
+}
