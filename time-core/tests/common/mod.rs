@@ -91,6 +91,13 @@ impl GoTool {
     /// Runs one `mode` over `input` lines and returns Go's stdout. `env`
     /// is added to the process environment (e.g. `TZ`).
     pub fn run(&self, mode: &str, input: &str, env: &[(&str, &str)]) -> String {
+        String::from_utf8(self.run_bytes(mode, input, env))
+            .expect("the Go helper writes UTF-8 for these inputs")
+    }
+
+    /// As [`GoTool::run`], for answers that may hold bytes that are not
+    /// UTF-8 (Go prints zone abbreviations from damaged files verbatim).
+    pub fn run_bytes(&self, mode: &str, input: &str, env: &[(&str, &str)]) -> Vec<u8> {
         let mut child = Command::new(&self.exe)
             .arg(mode)
             .envs(env.iter().copied())
@@ -114,7 +121,7 @@ impl GoTool {
             "Go helper `{mode}` failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        String::from_utf8(out.stdout).expect("the Go helper writes UTF-8 for these inputs")
+        out.stdout
     }
 }
 
