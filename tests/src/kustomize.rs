@@ -1,0 +1,110 @@
+//! The manifests as a cluster would receive them: `kubectl kustomize` of
+//! the base and of each overlay, and the same documents as JSON values so
+//! tests can assert on fields (YAML is read by Python's PyYAML, which
+//! kubernetes-validate already depends on, rather than a second YAML stack).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::workspace;
+
+/// Every kustomization users apply, relative to the workspace root.
+pub const KUSTOMIZATIONS: &[&str] = &[
+    "manifests",
+    "manifests/overlays/nodeport",
+    "manifests/overlays/loadbalancer",
+    "manifests/overlays/native-sidecar",
+    "manifests/overlays/monitoring",
+];
+
+/// One rendered kustomization.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The kustomization's directory, relative to the root.
+    pub dir: String,
+    /// `kubectl kustomize` output.
+    pub yaml: String,
+    /// The same documents, parsed.
+    pub docs: Vec<Value>,
+}
+
+impl Rendered {
+    /// The document of `kind` named `name`; panics if there is none.
+    pub fn get(&self, kind: &str, name: &str) -> &Value {
+        self.docs
+            .iter()
+            .find(|d| d["kind"] == kind && d["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("{}: no {kind} named {name}", self.dir))
+    }
+
+    /// The kinds rendered, in order.
+    pub fn kinds(&self) -> Vec<String> {
+        self.docs
+            .iter()
+            .map(|d| d["kind"].as_str().unwrap_or("?").to_string())
+            .collect()
+    }
+}
+
+/// Renders `dir` with `kubectl kustomize`; panics with kubectl's message on failure.
+pub fn render(kubectl: &std::path::Path, dir: &str) -> Rendered {
+    let out = Command::new(kubectl)
+        .arg("kustomize")
+        .arg(workspace::root().join(dir))
+        .output()
+        .expect("kubectl runs");
+    assert!(
+        out.status.success(),
+        "kubectl kustomize {dir} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let yaml = String::from_utf8(out.stdout).expect("kustomize prints UTF-8");
+    let docs = yaml_to_json(&yaml);
+    Rendered {
+        dir: dir.to_string(),
+        yaml,
+        docs,
+    }
+}
+
+/// Parses a multi-document YAML stream into JSON values.
+pub fn yaml_to_json(yaml: &str) -> Vec<Value> {
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, yaml; json.dump([d for d in yaml.safe_load_all(sys.stdin) if d is not None], sys.stdout)",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs (kubernetes-validate needs it too)");
+    child
+        .stdin
+        .take()
+        .expect("stdin was piped")
+        .write_all(yaml.as_bytes())
+        .expect("python3 reads its stdin");
+    let out = child.wait_with_output().expect("python3 finishes");
+    assert!(
+        out.status.success(),
+        "YAML to JSON failed (is PyYAML installed?):\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("python's json.dump output is JSON")
+}
+
+/// Turns JSON documents back into a YAML stream (JSON is YAML), one
+/// document per `---`, for tools that read files.
+pub fn to_yaml_stream(docs: &[Value]) -> String {
+    docs.iter()
+        .map(|d| {
+            format!(
+                "---\n{}\n",
+                serde_json::to_string_pretty(d).expect("a Value serializes")
+            )
+        })
+        .collect()
+}

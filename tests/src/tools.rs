@@ -1,0 +1,85 @@
+//! External tools the tests drive. On a developer's machine a missing tool
+//! skips the test that needs it, loudly; under CI (`CI=true`) it fails it,
+//! because scripts/install-test-deps.sh is supposed to have installed it and
+//! a silent skip would turn a broken install into a green run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// True when running under CI (`CI=true`, as `.ci/run` sets).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Finds `name` on `PATH`.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Every tool in `names`, or `None` (test skipped) when one is missing
+/// outside CI. Under CI a missing tool panics: the test fails.
+pub fn require(test: &str, names: &[&str]) -> Option<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    for name in names {
+        match which(name) {
+            Some(p) => found.push(p),
+            None => {
+                missing(
+                    test,
+                    &format!(
+                        "tool '{name}' is not installed (scripts/install-test-deps.sh installs it)"
+                    ),
+                );
+                return None;
+            }
+        }
+    }
+    Some(found)
+}
+
+/// Whether this process runs as root (podman's rootful mode needs it).
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Reports a missing prerequisite: a failure under CI, a visible skip elsewhere.
+pub fn missing(test: &str, why: &str) {
+    if in_ci() {
+        panic!("{test}: {why}; under CI this is a failure, not a skip");
+    }
+    eprintln!("SKIPPED {test}: {why}");
+}
+
+/// Runs `cmd` to completion and returns its output; panics with the command
+/// line, exit status and both streams when it fails.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed with {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+/// Standard output of a successful `cmd`, as text.
+pub fn stdout_of(cmd: &mut Command) -> String {
+    String::from_utf8(run_ok(cmd).stdout).expect("tool output is UTF-8")
+}

@@ -1,0 +1,569 @@
+//! The manifests as a user applies them: each kustomization renders, says
+//! what the chapter and issue 5 ask for, validates strictly against every
+//! Kubernetes version from 1.29 to the newest kubernetes-validate knows,
+//! passes checkov's policy scan with only the justified skips, and the
+//! alerting rules load in promtool.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use e2e::kustomize::{self, Rendered, KUSTOMIZATIONS};
+use e2e::{tools, workspace};
+use serde_json::Value;
+
+fn kubectl(test: &str) -> Option<PathBuf> {
+    tools::require(test, &["kubectl", "python3"]).map(|t| t[0].clone())
+}
+
+fn render_all(kubectl: &Path) -> Vec<Rendered> {
+    KUSTOMIZATIONS
+        .iter()
+        .map(|dir| kustomize::render(kubectl, dir))
+        .collect()
+}
+
+fn pod_spec(r: &Rendered) -> &Value {
+    &r.get("Deployment", "time-service")["spec"]["template"]["spec"]
+}
+
+fn container<'a>(list: &'a Value, name: &str) -> &'a Value {
+    list.as_array()
+        .and_then(|l| l.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no container {name} in {list}"))
+}
+
+fn env<'a>(container: &'a Value, name: &str) -> &'a str {
+    container["env"]
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["name"] == name))
+        .and_then(|e| e["value"].as_str())
+        .unwrap_or_else(|| panic!("container {} has no env {name}", container["name"]))
+}
+
+/// Seconds in a Go-style duration as the binaries accept it ("5s", "1m30s", "500ms").
+fn seconds(duration: &str) -> f64 {
+    let mut total = 0.0;
+    let mut number = String::new();
+    let mut chars = duration.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            number.push(c);
+            continue;
+        }
+        let mut unit = c.to_string();
+        while let Some(&n) = chars.peek() {
+            if n.is_ascii_digit() {
+                break;
+            }
+            unit.push(n);
+            chars.next();
+        }
+        let n: f64 = number
+            .parse()
+            .unwrap_or_else(|_| panic!("bad duration {duration:?}"));
+        total += n * match unit.as_str() {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            other => panic!("unit {other:?} in {duration:?}"),
+        };
+        number.clear();
+    }
+    assert!(number.is_empty(), "duration {duration:?} has no unit");
+    total
+}
+
+#[test]
+fn every_kustomization_renders_the_expected_resources() {
+    let Some(kubectl) = kubectl("every_kustomization_renders_the_expected_resources") else {
+        return;
+    };
+    for r in render_all(&kubectl) {
+        let mut kinds = r.kinds();
+        kinds.sort();
+        let mut want = vec![
+            "Deployment",
+            "HorizontalPodAutoscaler",
+            "NetworkPolicy",
+            "Service",
+        ];
+        if r.dir.ends_with("monitoring") {
+            want.extend(["PrometheusRule", "ServiceMonitor"]);
+            want.sort();
+        }
+        assert_eq!(kinds, want, "{}", r.dir);
+    }
+}
+
+#[test]
+fn base_pod_is_the_one_users_are_told_about() {
+    let Some(kubectl) = kubectl("base_pod_is_the_one_users_are_told_about") else {
+        return;
+    };
+    let base = kustomize::render(&kubectl, "manifests");
+    let template = &base.get("Deployment", "time-service")["spec"]["template"];
+    let spec = &template["spec"];
+    let annotations = &template["metadata"]["annotations"];
+
+    // `kubectl logs deployment/time-service` shows the server; `-c sidecar` the sidecar.
+    let names: Vec<&str> = spec["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["time-server", "sidecar"]);
+    assert_eq!(
+        annotations["kubectl.kubernetes.io/default-container"],
+        "time-server"
+    );
+    assert_eq!(annotations["prometheus.io/scrape"], "true");
+    assert_eq!(annotations["prometheus.io/port"], "8080");
+    assert_eq!(annotations["prometheus.io/path"], "/metrics");
+
+    // One image, two commands: the server is the entrypoint, the sidecar is named.
+    let server = container(&spec["containers"], "time-server");
+    let sidecar = container(&spec["containers"], "sidecar");
+    assert_eq!(server["image"], sidecar["image"]);
+    assert_eq!(server["command"], Value::Null);
+    assert_eq!(
+        sidecar["command"],
+        serde_json::json!(["/usr/local/bin/log-sidecar"])
+    );
+
+    // The shared volume: server writes there, sidecar reads there and keeps its checkpoint beside.
+    let volume = &spec["volumes"][0];
+    assert_eq!(volume["name"], "logs");
+    assert!(
+        volume["emptyDir"]["sizeLimit"].is_string(),
+        "emptyDir needs a sizeLimit: {volume}"
+    );
+    for c in [server, sidecar] {
+        assert_eq!(
+            c["volumeMounts"],
+            serde_json::json!([{"name": "logs", "mountPath": "/var/log/time-service"}])
+        );
+    }
+    assert_eq!(
+        env(server, "LOG_FILE"),
+        "/var/log/time-service/time-service.log"
+    );
+    assert_eq!(
+        env(sidecar, "LOG_PATH"),
+        "/var/log/time-service/time-service.log*"
+    );
+    assert!(env(sidecar, "CHECKPOINT_FILE").starts_with("/var/log/time-service/"));
+
+    // Downward API for the sidecar.
+    for (var, field) in [
+        ("POD_NAME", "metadata.name"),
+        ("POD_NAMESPACE", "metadata.namespace"),
+        ("NODE_NAME", "spec.nodeName"),
+    ] {
+        let e = sidecar["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == var)
+            .unwrap_or_else(|| panic!("no {var}"));
+        assert_eq!(e["valueFrom"]["fieldRef"]["fieldPath"], field, "{var}");
+    }
+
+    // Probes, resources, hardening, for both containers.
+    for (c, port) in [(server, "http"), (sidecar, "admin")] {
+        let name = &c["name"];
+        assert_eq!(c["startupProbe"]["httpGet"]["path"], "/healthz", "{name}");
+        assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz", "{name}");
+        assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz", "{name}");
+        for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
+            assert_eq!(c[probe]["httpGet"]["port"], port, "{name} {probe}");
+        }
+        for kind in ["requests", "limits"] {
+            assert!(
+                c["resources"][kind]["cpu"].is_string(),
+                "{name} {kind}.cpu (the HPA needs CPU requests)"
+            );
+            assert!(
+                c["resources"][kind]["memory"].is_string(),
+                "{name} {kind}.memory"
+            );
+        }
+        let sc = &c["securityContext"];
+        assert_eq!(sc["runAsNonRoot"], true, "{name}");
+        assert_eq!(sc["readOnlyRootFilesystem"], true, "{name}");
+        assert_eq!(sc["allowPrivilegeEscalation"], false, "{name}");
+        assert_eq!(
+            sc["capabilities"]["drop"],
+            serde_json::json!(["ALL"]),
+            "{name}"
+        );
+        assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{name}");
+    }
+    assert_eq!(spec["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(
+        spec["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+
+    // The Service of `kubectl port-forward service/time-service 8080`, and the chapter's autoscale.
+    let service = &base.get("Service", "time-service")["spec"];
+    assert_eq!(service["type"], "ClusterIP");
+    assert_eq!(
+        service["ports"],
+        serde_json::json!([{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}])
+    );
+    let hpa = &base.get("HorizontalPodAutoscaler", "time-service");
+    assert_eq!(hpa["apiVersion"], "autoscaling/v2");
+    assert_eq!(hpa["spec"]["minReplicas"], 1);
+    assert_eq!(hpa["spec"]["maxReplicas"], 3);
+    assert_eq!(hpa["spec"]["metrics"][0]["resource"]["name"], "cpu");
+    assert_eq!(
+        hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+        80
+    );
+}
+
+#[test]
+fn grace_period_covers_shutdown_delay_drain_and_linger() {
+    let Some(kubectl) = kubectl("grace_period_covers_shutdown_delay_drain_and_linger") else {
+        return;
+    };
+    let base = kustomize::render(&kubectl, "manifests");
+    let spec = pod_spec(&base);
+    let server = container(&spec["containers"], "time-server");
+    let sidecar = container(&spec["containers"], "sidecar");
+    let server_stop =
+        seconds(env(server, "SHUTDOWN_DELAY")) + seconds(env(server, "DRAIN_TIMEOUT"));
+    // The sidecar keeps reading while the server still writes, then lingers and drains.
+    let needed = server_stop
+        + seconds(env(sidecar, "SHUTDOWN_LINGER"))
+        + seconds(env(sidecar, "DRAIN_TIMEOUT"));
+    let grace = spec["terminationGracePeriodSeconds"]
+        .as_f64()
+        .expect("grace period is set");
+    assert!(
+        needed <= grace,
+        "stopping takes up to {needed}s but SIGKILL comes after {grace}s"
+    );
+    assert!(
+        grace - needed <= 10.0,
+        "grace period {grace}s is far above the {needed}s needed: keep them in step"
+    );
+}
+
+#[test]
+fn empty_dir_holds_the_whole_rotated_log() {
+    let Some(kubectl) = kubectl("empty_dir_holds_the_whole_rotated_log") else {
+        return;
+    };
+    let base = kustomize::render(&kubectl, "manifests");
+    let spec = pod_spec(&base);
+    let server = container(&spec["containers"], "time-server");
+    let max_bytes: u64 = env(server, "LOG_MAX_BYTES")
+        .parse()
+        .expect("LOG_MAX_BYTES in bytes");
+    let max_files: u64 = env(server, "LOG_MAX_FILES")
+        .parse()
+        .expect("LOG_MAX_FILES is a count");
+    let limit = spec["volumes"][0]["emptyDir"]["sizeLimit"]
+        .as_str()
+        .unwrap();
+    let limit_bytes: u64 = limit
+        .strip_suffix("Mi")
+        .expect("sizeLimit in Mi")
+        .parse::<u64>()
+        .unwrap()
+        << 20;
+    let worst = max_bytes * (max_files + 1);
+    assert!(
+        worst < limit_bytes,
+        "live log + {max_files} rotations = {worst} bytes do not fit the {limit} volume"
+    );
+}
+
+#[test]
+fn overlays_change_only_what_they_are_for() {
+    let Some(kubectl) = kubectl("overlays_change_only_what_they_are_for") else {
+        return;
+    };
+    let all = render_all(&kubectl);
+    let base = &all[0];
+    let by_dir = |suffix: &str| all.iter().find(|r| r.dir.ends_with(suffix)).unwrap();
+
+    for (overlay, service_type) in [("nodeport", "NodePort"), ("loadbalancer", "LoadBalancer")] {
+        let r = by_dir(overlay);
+        assert_eq!(
+            r.get("Service", "time-service")["spec"]["type"],
+            service_type
+        );
+        assert_eq!(
+            r.get("Deployment", "time-service"),
+            base.get("Deployment", "time-service"),
+            "{overlay}"
+        );
+    }
+
+    // Native sidecar: the same container, moved to initContainers with restartPolicy Always.
+    let native = pod_spec(by_dir("native-sidecar"));
+    let names: Vec<&str> = native["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["time-server"]);
+    let mut init = container(&native["initContainers"], "sidecar").clone();
+    assert_eq!(init["restartPolicy"], "Always");
+    init.as_object_mut().unwrap().remove("restartPolicy");
+    assert_eq!(&init, container(&pod_spec(base)["containers"], "sidecar"));
+
+    // Monitoring: both named ports reachable through the Service, pod untouched.
+    let mon = by_dir("monitoring");
+    assert_eq!(
+        mon.get("Deployment", "time-service"),
+        base.get("Deployment", "time-service")
+    );
+    let ports: Vec<&str> = mon.get("Service", "time-service")["spec"]["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for endpoint in mon.get("ServiceMonitor", "time-service")["spec"]["endpoints"]
+        .as_array()
+        .unwrap()
+    {
+        let port = endpoint["port"].as_str().unwrap();
+        assert!(
+            ports.contains(&port),
+            "ServiceMonitor scrapes port {port}, the Service has {ports:?}"
+        );
+    }
+}
+
+/// The newest Kubernetes version kubernetes-validate knows, from its help text.
+fn newest_known_minor(validate: &Path) -> u32 {
+    let help = tools::stdout_of(Command::new(validate).arg("--help"));
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let version = flat
+        .split("Defaults to ")
+        .nth(1)
+        .and_then(|rest| {
+            rest.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .next()
+        })
+        .unwrap_or_else(|| panic!("no default version in kubernetes-validate --help:\n{help}"));
+    let minor = version
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .expect("version is 1.N.x");
+    assert!(
+        minor >= 29,
+        "kubernetes-validate only knows up to {version}"
+    );
+    minor
+}
+
+fn write_rendered(dir: &Path, r: &Rendered) -> PathBuf {
+    let file = dir.join(format!("{}.yaml", r.dir.replace('/', "_")));
+    std::fs::write(&file, &r.yaml).expect("temp dir is writable");
+    file
+}
+
+#[test]
+fn rendered_manifests_validate_strictly_on_kubernetes_1_29_to_newest() {
+    let test = "rendered_manifests_validate_strictly_on_kubernetes_1_29_to_newest";
+    let Some(kubectl) = kubectl(test) else { return };
+    let Some(validate) = tools::require(test, &["kubernetes-validate"]) else {
+        return;
+    };
+    let newest = newest_known_minor(&validate[0]);
+    let dir = tempfile::tempdir().unwrap();
+    let rendered = render_all(&kubectl);
+    let files: Vec<PathBuf> = rendered
+        .iter()
+        .map(|r| write_rendered(dir.path(), r))
+        .collect();
+    for minor in 29..=newest {
+        let version = format!("1.{minor}.0");
+        let out = Command::new(&validate[0])
+            .args(["--strict", "-k", &version])
+            .args(&files)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success(),
+            "kubernetes-validate --strict -k {version} failed:\n{text}"
+        );
+        // Only the Prometheus Operator's CRDs may lack a schema; anything else unchecked is a failure.
+        for line in text.lines().filter(|l| !l.starts_with("INFO")) {
+            assert!(
+                line.contains("Couldn't find schema for kind PrometheusRule")
+                    || line.contains("Couldn't find schema for kind ServiceMonitor"),
+                "unexpected output for {version}: {line}"
+            );
+        }
+        let passed = text
+            .lines()
+            .filter(|l| l.starts_with("INFO") && l.contains(" passed for resource "))
+            .count();
+        let core_docs: usize = rendered
+            .iter()
+            .map(|r| {
+                r.docs
+                    .iter()
+                    .filter(|d| !d["apiVersion"].as_str().unwrap().contains("coreos"))
+                    .count()
+            })
+            .sum();
+        assert_eq!(
+            passed, core_docs,
+            "every core resource validated against {version}:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn strict_validation_catches_a_misspelled_field() {
+    // The negative control for the test above: a typo must not pass.
+    let test = "strict_validation_catches_a_misspelled_field";
+    let Some(kubectl) = kubectl(test) else { return };
+    let Some(validate) = tools::require(test, &["kubernetes-validate"]) else {
+        return;
+    };
+    let base = kustomize::render(&kubectl, "manifests");
+    let broken = base.yaml.replace(
+        "terminationGracePeriodSeconds:",
+        "terminationGracePeriodSecond:",
+    );
+    assert_ne!(broken, base.yaml);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.yaml");
+    std::fs::write(&file, broken).unwrap();
+    let out = Command::new(&validate[0])
+        .args(["--strict", "-k", "1.29.0"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "a misspelled field passed strict validation"
+    );
+}
+
+/// A temp dir checkov will scan: it silently skips hidden directories,
+/// and tempfile's default names (`.tmpXXXX`) are hidden.
+fn scan_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("checkov-")
+        .tempdir()
+        .unwrap()
+}
+
+fn checkov(checkov: &Path, dir: &Path) -> std::process::Output {
+    // --skip-download and no network namespace access at all: the scan must
+    // not talk to checkov's vendor (it tries to, by default).
+    Command::new("unshare")
+        .arg("--net")
+        .arg(checkov)
+        .arg("--config-file")
+        .arg(workspace::root().join("manifests/checkov.yaml"))
+        .args(["--skip-download", "--compact", "-d"])
+        .arg(dir)
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .output()
+        .expect("unshare runs")
+}
+
+#[test]
+fn checkov_finds_nothing_beyond_the_justified_skips() {
+    let test = "checkov_finds_nothing_beyond_the_justified_skips";
+    let Some(kubectl) = kubectl(test) else { return };
+    let Some(tools) = tools::require(test, &["checkov", "unshare"]) else {
+        return;
+    };
+    if !tools::is_root() {
+        tools::missing(test, "unshare --net (to keep checkov offline) needs root");
+        return;
+    }
+    // Every skip is justified by the comment right above it.
+    let config = std::fs::read_to_string(workspace::root().join("manifests/checkov.yaml")).unwrap();
+    let lines: Vec<&str> = config.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim_start().starts_with("- CKV") {
+            assert!(
+                i > 0 && lines[i - 1].trim_start().starts_with('#'),
+                "skip without a justification: {line}"
+            );
+        }
+    }
+
+    let dir = scan_dir();
+    for r in render_all(&kubectl) {
+        write_rendered(dir.path(), &r);
+    }
+    let out = checkov(&tools[0], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "checkov found problems:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("Failed checks: 0"), "{text}");
+    let passed: u32 = text
+        .split("Passed checks: ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no pass count in:\n{text}"));
+    assert!(passed > 100, "checkov ran only {passed} checks:\n{text}");
+
+    // The negative control: drop one hardening setting and the scan must fail.
+    let base = kustomize::render(&kubectl, "manifests");
+    let weakened = base.yaml.replacen(
+        "readOnlyRootFilesystem: true",
+        "readOnlyRootFilesystem: false",
+        1,
+    );
+    assert_ne!(weakened, base.yaml);
+    let dir = scan_dir();
+    std::fs::write(dir.path().join("weakened.yaml"), weakened).unwrap();
+    let out = checkov(&tools[0], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !out.status.success() && text.contains("CKV_K8S_22"),
+        "a writable root filesystem passed:\n{text}"
+    );
+}
+
+#[test]
+fn alerting_rules_load_in_promtool() {
+    let test = "alerting_rules_load_in_promtool";
+    let Some(kubectl) = kubectl(test) else { return };
+    let Some(promtool) = tools::require(test, &["promtool"]) else {
+        return;
+    };
+    let mon = kustomize::render(&kubectl, "manifests/overlays/monitoring");
+    let rules = &mon.get("PrometheusRule", "time-service")["spec"];
+    let dir = scan_dir();
+    let file = dir.path().join("rules.yaml");
+    // JSON is YAML: promtool reads it as a rule file.
+    std::fs::write(&file, serde_json::to_string_pretty(rules).unwrap()).unwrap();
+    let out = tools::stdout_of(
+        Command::new(&promtool[0])
+            .args(["check", "rules"])
+            .arg(&file),
+    );
+    let count = rules["groups"][0]["rules"].as_array().unwrap().len();
+    assert!(
+        out.contains(&format!("SUCCESS: {count} rules found")),
+        "{out}"
+    );
+}
