@@ -11,6 +11,9 @@
 //! connection broken mid-answer). So each such failure can repeat at most one
 //! batch, i.e. at most `batch_lines` lines; lines are never lost.
 //!
+//! Memory: records are encoded one batch at a time, so beyond the caller's
+//! records the sink holds one request body (`batch_bytes`, or one longer line).
+//!
 //! Layout: `batches` (NDJSON encoding and cutting into bodies), `backoff`
 //! (retry delays with jitter and `Retry-After`), `metrics` (the `log_sidecar_sink_*`
 //! series).
@@ -35,7 +38,7 @@ use time_server::shutdown::Shutdown;
 
 use crate::record::{PodMetadata, Record};
 use backoff::Backoff;
-use batches::Encoded;
+use batches::{Batches, Encoded};
 use metrics::{RequestResult, SinkMetrics};
 
 /// The NDJSON media type: one JSON object per line.
@@ -210,27 +213,32 @@ impl HttpSink {
         meta: &PodMetadata,
         shutdown: &Shutdown,
     ) -> Result<(), SinkError> {
-        let encoded = Encoded::new(records, meta);
-        // A stack of line ranges still to send; a refused batch is replaced by
-        // its two halves, first half on top, so lines still go out in order.
-        let mut pending: Vec<Range<usize>> = encoded
-            .batches(self.config.batch_lines, self.config.batch_bytes)
-            .into_iter()
-            .rev()
-            .collect();
-        while let Some(range) = pending.pop() {
-            match self
-                .send_until_answered(&encoded, range.clone(), shutdown)
-                .await
-            {
-                None => {}
-                Some((status, excerpt)) if range.len() == 1 => {
-                    self.dead_letter(encoded.line(range.start), status, &excerpt);
-                }
-                Some(_) => {
-                    let middle = range.start + range.len() / 2;
-                    pending.push(middle..range.end);
-                    pending.push(range.start..middle);
+        let batches = Batches::new(
+            records,
+            meta,
+            self.config.batch_lines,
+            self.config.batch_bytes,
+        );
+        for batch in batches {
+            // Line ranges of this batch still to send; a refused range is
+            // replaced by its two halves, first half on top, so lines still
+            // go out in order.
+            let mut pending: Vec<Range<usize>> = Vec::new();
+            pending.push(0..batch.len());
+            while let Some(range) = pending.pop() {
+                match self
+                    .send_until_answered(&batch, range.clone(), shutdown)
+                    .await
+                {
+                    None => {}
+                    Some((status, excerpt)) if range.len() == 1 => {
+                        self.dead_letter(batch.line(range.start), status, &excerpt);
+                    }
+                    Some(_) => {
+                        let middle = range.start + range.len() / 2;
+                        pending.push(middle..range.end);
+                        pending.push(range.start..middle);
+                    }
                 }
             }
         }

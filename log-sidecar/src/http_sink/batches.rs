@@ -1,6 +1,7 @@
-//! Records encoded once as NDJSON and cut into request bodies no larger than
-//! the configured limits. Encoding once into one buffer means a retried or
-//! bisected batch is a cheap slice of the same bytes, never a re-encode.
+//! Records cut into NDJSON request bodies no larger than the configured
+//! limits, encoded one batch at a time so the sink holds at most one body
+//! beyond the records themselves, however large the caller's slice. A retried
+//! or bisected batch is a cheap slice of the same bytes, never a re-encode.
 
 use std::ops::Range;
 
@@ -8,7 +9,7 @@ use bytes::Bytes;
 
 use crate::record::{PodMetadata, Record};
 
-/// The NDJSON lines of one `deliver` call, back to back, with where each ends.
+/// The NDJSON lines of one batch, back to back, with where each ends.
 #[derive(Debug)]
 pub(crate) struct Encoded {
     bytes: Bytes,
@@ -17,19 +18,6 @@ pub(crate) struct Encoded {
 }
 
 impl Encoded {
-    pub(crate) fn new(records: &[Record], meta: &PodMetadata) -> Self {
-        let mut buffer = Vec::new();
-        let mut ends = Vec::with_capacity(records.len());
-        for record in records {
-            record.write_json(meta, &mut buffer);
-            ends.push(buffer.len());
-        }
-        Encoded {
-            bytes: Bytes::from(buffer),
-            ends,
-        }
-    }
-
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
     }
@@ -55,27 +43,64 @@ impl Encoded {
     pub(crate) fn line(&self, line: usize) -> &[u8] {
         &self.bytes[self.start(line)..self.ends[line]]
     }
+}
 
-    /// Cuts all lines, in order, into consecutive batches of at most
-    /// `max_lines` lines and `max_bytes` bytes. A single line longer than
-    /// `max_bytes` goes alone in its batch: lines are never split here
-    /// (`--max-line-bytes` bounds them upstream).
-    pub(crate) fn batches(&self, max_lines: usize, max_bytes: usize) -> Vec<Range<usize>> {
-        let max_lines = max_lines.max(1);
-        let mut batches = Vec::new();
-        let mut start = 0;
-        while start < self.len() {
-            let mut end = start + 1;
-            while end < self.len()
-                && end - start < max_lines
-                && self.ends[end] - self.start(start) <= max_bytes
-            {
-                end += 1;
-            }
-            batches.push(start..end);
-            start = end;
+/// Consecutive batches of at most `max_lines` lines and `max_bytes` bytes,
+/// in order. A single line longer than `max_bytes` goes alone in its batch:
+/// lines are never split here (`--max-line-bytes` bounds them upstream).
+#[derive(Debug)]
+pub(crate) struct Batches<'a> {
+    records: &'a [Record],
+    meta: &'a PodMetadata,
+    next: usize,
+    max_lines: usize,
+    max_bytes: usize,
+    /// A line encoded that did not fit the previous batch: the next one's start.
+    carry: Option<Vec<u8>>,
+}
+
+impl<'a> Batches<'a> {
+    pub(crate) fn new(
+        records: &'a [Record],
+        meta: &'a PodMetadata,
+        max_lines: usize,
+        max_bytes: usize,
+    ) -> Self {
+        Batches {
+            records,
+            meta,
+            next: 0,
+            max_lines: max_lines.max(1),
+            max_bytes,
+            carry: None,
         }
-        batches
+    }
+}
+
+impl Iterator for Batches<'_> {
+    type Item = Encoded;
+
+    fn next(&mut self) -> Option<Encoded> {
+        let mut buffer = Vec::new();
+        let mut ends = Vec::new();
+        if let Some(carried) = self.carry.take() {
+            buffer = carried;
+            ends.push(buffer.len());
+        }
+        while ends.len() < self.max_lines && self.next < self.records.len() {
+            let before = buffer.len();
+            self.records[self.next].write_json(self.meta, &mut buffer);
+            self.next += 1;
+            if buffer.len() > self.max_bytes && !ends.is_empty() {
+                self.carry = Some(buffer.split_off(before));
+                break;
+            }
+            ends.push(buffer.len());
+        }
+        (!ends.is_empty()).then(|| Encoded {
+            bytes: Bytes::from(buffer),
+            ends,
+        })
     }
 }
 
@@ -85,17 +110,25 @@ mod tests {
     use std::path::Path;
     use std::sync::Arc;
 
-    fn encoded(lines: &[&str]) -> Encoded {
+    fn records(lines: &[&str]) -> Vec<Record> {
         let path: Arc<Path> = Arc::from(Path::new("/l"));
-        let records: Vec<Record> = lines
+        lines
             .iter()
             .map(|line| Record {
                 path: path.clone(),
                 line: line.as_bytes().to_vec(),
                 truncated: false,
             })
-            .collect();
-        Encoded::new(&records, &PodMetadata::default())
+            .collect()
+    }
+
+    /// The batches' sizes in lines.
+    fn cut(lines: &[&str], max_lines: usize, max_bytes: usize) -> Vec<usize> {
+        let records = records(lines);
+        let meta = PodMetadata::default();
+        Batches::new(&records, &meta, max_lines, max_bytes)
+            .map(|b| b.len())
+            .collect()
     }
 
     fn line_len(text: &str) -> usize {
@@ -105,61 +138,78 @@ mod tests {
 
     #[test]
     fn bodies_are_ndjson_in_order() {
-        let e = encoded(&["a", "b", "c"]);
+        let records = records(&["a", "b", "c"]);
+        let meta = PodMetadata::default();
+        let batch = Batches::new(&records, &meta, 10, 1000)
+            .next()
+            .expect("one batch");
         assert_eq!(
-            &e.body(1..3)[..],
+            &batch.body(1..3)[..],
             b"{\"line\":\"b\",\"file\":\"/l\"}\n{\"line\":\"c\",\"file\":\"/l\"}\n"
         );
-        assert_eq!(e.line(0), b"{\"line\":\"a\",\"file\":\"/l\"}\n");
-        assert!(e.body(2..2).is_empty());
+        assert_eq!(batch.line(0), b"{\"line\":\"a\",\"file\":\"/l\"}\n");
+        assert!(batch.body(2..2).is_empty());
     }
 
     #[test]
     fn batches_respect_the_line_limit() {
-        let e = encoded(&["0", "1", "2", "3", "4", "5", "6"]);
-        assert_eq!(e.batches(3, usize::MAX), [0..3, 3..6, 6..7]);
+        assert_eq!(
+            cut(&["0", "1", "2", "3", "4", "5", "6"], 3, usize::MAX),
+            [3, 3, 1]
+        );
     }
 
     #[test]
     fn batches_respect_the_byte_limit() {
-        let e = encoded(&["0", "1", "2", "3", "4"]);
+        let lines = ["0", "1", "2", "3", "4"];
         let two_lines = 2 * line_len("0");
-        assert_eq!(e.batches(100, two_lines), [0..2, 2..4, 4..5]);
-        assert_eq!(e.batches(100, two_lines + 1), [0..2, 2..4, 4..5]);
-        assert_eq!(
-            e.batches(100, two_lines - 1),
-            [0..1, 1..2, 2..3, 3..4, 4..5]
-        );
+        assert_eq!(cut(&lines, 100, two_lines), [2, 2, 1]);
+        assert_eq!(cut(&lines, 100, two_lines + 1), [2, 2, 1]);
+        assert_eq!(cut(&lines, 100, two_lines - 1), [1, 1, 1, 1, 1]);
     }
 
     #[test]
     fn an_oversized_line_travels_alone() {
         let long = "x".repeat(500);
-        let e = encoded(&["a", &long, "b"]);
-        assert_eq!(e.batches(100, 100), [0..1, 1..2, 2..3]);
-        assert_eq!(e.body(1..2).len(), line_len(&long));
+        let records = records(&["a", &long, "b"]);
+        let meta = PodMetadata::default();
+        let batches: Vec<Encoded> = Batches::new(&records, &meta, 100, 100).collect();
+        assert_eq!(
+            batches.iter().map(Encoded::len).collect::<Vec<_>>(),
+            [1, 1, 1]
+        );
+        assert_eq!(batches[1].body(0..1).len(), line_len(&long));
     }
 
     #[test]
-    fn batches_cover_every_line_exactly_once() {
-        let texts: Vec<String> = (0..997).map(|i| "y".repeat(i % 37)).collect();
+    fn batches_cover_every_line_exactly_once_in_order() {
+        let texts: Vec<String> = (0..997)
+            .map(|i| format!("{i:04}{}", "y".repeat(i % 37)))
+            .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let e = encoded(&refs);
+        let records = records(&refs);
+        let meta = PodMetadata::default();
+        let mut all = Vec::new();
+        for record in &records {
+            record.write_json(&meta, &mut all);
+        }
         for (lines, bytes) in [(1, 1), (7, 300), (1000, 1 << 20), (50, 1000)] {
-            let batches = e.batches(lines, bytes);
-            let mut next = 0;
-            for batch in &batches {
-                assert_eq!(batch.start, next);
+            let mut joined = Vec::new();
+            let mut count = 0;
+            for batch in Batches::new(&records, &meta, lines, bytes) {
+                let body = batch.body(0..batch.len());
                 assert!(batch.len() <= lines);
-                assert!(batch.len() == 1 || e.body(batch.clone()).len() <= bytes);
-                next = batch.end;
+                assert!(batch.len() == 1 || body.len() <= bytes);
+                joined.extend_from_slice(&body);
+                count += batch.len();
             }
-            assert_eq!(next, e.len());
+            assert_eq!(count, records.len());
+            assert_eq!(joined, all);
         }
     }
 
     #[test]
     fn no_records_no_batches() {
-        assert!(encoded(&[]).batches(10, 10).is_empty());
+        assert!(cut(&[], 10, 10).is_empty());
     }
 }
