@@ -18,19 +18,33 @@
 //! - [`request_log`]: one numbered log line per request.
 //! - [`admin`]: `/healthz`, `/readyz`, `/metrics`, and [`admin::serve_admin`].
 //! - [`config_values`]: duration and size parsers for flags.
+//! - [`log_sink`]: the batched, bounded log writer (stdout and file).
+//! - [`log_file`]: the log file, its rotation and recovery from errors.
+//!
+//! The time service itself:
+//! - [`config`]: flags and environment, parsed once.
+//! - [`zone`]: the process's zone, as Go picks `time.Local`.
+//! - [`service`]: `/time`, `/nanotime` (and the admin endpoints on the same port).
+//! - [`run`]: serve, readiness, and the shutdown sequence.
 #![warn(missing_docs)]
 
 pub mod admin;
+pub mod config;
 pub mod config_values;
 mod conn_deadlines;
 pub mod health;
+pub mod log_file;
+pub mod log_sink;
 pub mod metrics;
 pub mod request_log;
 pub mod respond;
 pub mod router;
+pub mod run;
 pub mod server;
+pub mod service;
 pub mod shutdown;
 pub mod signal;
+pub mod zone;
 
 pub use admin::serve_admin;
 pub use health::Health;

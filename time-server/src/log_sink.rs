@@ -1,0 +1,431 @@
+//! Where log records go: into a bounded in-memory queue, from which one
+//! writer thread takes everything queued at once and writes it with one
+//! write to stdout (for `kubectl logs`) and one to the log file (for the
+//! sidecar). Under load many records share each write, so logging costs no
+//! syscall per request; with no load a record is written at once (the
+//! writer is woken, there is no timer). A full queue drops records and
+//! counts them rather than making requests wait, and a failing file is
+//! counted, reported on stderr at most once a minute and retried, while
+//! stdout keeps getting every line.
+
+use std::io::{self, Write};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
+
+use crate::log_file::{FileError, FileOptions, LogFile};
+
+/// Default bound of the queue.
+pub const DEFAULT_QUEUE_BYTES: usize = 8 << 20;
+
+/// How often a persisting file error is reported on stderr.
+pub const REPORT_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Where the sink writes.
+#[derive(Debug, Clone)]
+pub struct SinkOptions {
+    /// The log file, if any (stdout always gets every line).
+    pub file: Option<FileOptions>,
+    /// Records that do not fit in this many queued bytes are dropped.
+    pub queue_bytes: usize,
+}
+
+/// The sink's counters, registered with [`LogSink::register`].
+#[derive(Debug, Clone)]
+struct SinkMetrics {
+    write_errors: IntCounterVec,
+    dropped: IntCounterVec,
+    rotations: IntCounter,
+    batches: IntCounter,
+    bytes: IntCounterVec,
+}
+
+impl SinkMetrics {
+    fn new() -> Self {
+        let vec = |name: &str, help: &str, label: &str| {
+            IntCounterVec::new(Opts::new(name, help), &[label])
+                .expect("static metric options are valid")
+        };
+        let m = SinkMetrics {
+            write_errors: vec(
+                "time_server_log_write_errors_total",
+                "Failed log writes, by target (stdout or file).",
+                "target",
+            ),
+            dropped: vec(
+                "time_server_log_lines_dropped_total",
+                "Log lines lost: queue_full (never written anywhere) or file_error (written to stdout only).",
+                "reason",
+            ),
+            rotations: IntCounter::new("time_server_log_rotations_total", "Log file rotations.")
+                .expect("static metric options are valid"),
+            batches: IntCounter::new(
+                "time_server_log_batches_total",
+                "Batches the log writer took from the queue; each is one write per target.",
+            )
+            .expect("static metric options are valid"),
+            bytes: vec(
+                "time_server_log_bytes_total",
+                "Log bytes written, by target (stdout or file).",
+                "target",
+            ),
+        };
+        // Export every series from the start, at zero.
+        for target in ["stdout", "file"] {
+            m.write_errors.with_label_values(&[target]);
+            m.bytes.with_label_values(&[target]);
+        }
+        for reason in ["queue_full", "file_error"] {
+            m.dropped.with_label_values(&[reason]);
+        }
+        m
+    }
+}
+
+#[derive(Debug, Default)]
+struct Queue {
+    buf: Vec<u8>,
+    closing: bool,
+    /// The writer holds a batch it has not finished writing.
+    writing: bool,
+}
+
+#[derive(Debug)]
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Wakes the writer when records arrive or the sink closes.
+    wake: Condvar,
+    /// Wakes [`LogSink::flush`] callers when a batch is done.
+    done: Condvar,
+    queue_bytes: usize,
+    metrics: SinkMetrics,
+}
+
+impl Shared {
+    fn new(queue_bytes: usize) -> Self {
+        Shared {
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            done: Condvar::new(),
+            queue_bytes,
+            metrics: SinkMetrics::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The running sink: owns the writer thread.
+#[derive(Debug)]
+pub struct LogSink {
+    shared: Arc<Shared>,
+    writer: Option<JoinHandle<()>>,
+}
+
+/// The `io::Write` end records are written into (env_logger's pipe target).
+/// Each `write` call is taken as whole records.
+#[derive(Debug, Clone)]
+pub struct QueueWriter {
+    shared: Arc<Shared>,
+}
+
+impl LogSink {
+    /// Starts the writer thread.
+    pub fn start(options: SinkOptions) -> io::Result<Self> {
+        let shared = Arc::new(Shared::new(options.queue_bytes));
+        let file = options.file.map(LogFile::new);
+        let thread_shared = Arc::clone(&shared);
+        let writer = std::thread::Builder::new()
+            .name("log-writer".into())
+            .spawn(move || write_loop(&thread_shared, file))?;
+        Ok(LogSink {
+            shared,
+            writer: Some(writer),
+        })
+    }
+
+    /// A writer for the logger.
+    pub fn writer(&self) -> QueueWriter {
+        QueueWriter {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// Registers the sink's counters into `registry`.
+    pub fn register(&self, registry: &Registry) -> prometheus::Result<()> {
+        let m = &self.shared.metrics;
+        registry.register(Box::new(m.write_errors.clone()))?;
+        registry.register(Box::new(m.dropped.clone()))?;
+        registry.register(Box::new(m.rotations.clone()))?;
+        registry.register(Box::new(m.batches.clone()))?;
+        registry.register(Box::new(m.bytes.clone()))
+    }
+
+    /// Waits (at most `within`) until everything queued so far is written;
+    /// returns whether it was.
+    pub fn flush(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        let mut queue = self.shared.lock();
+        while !queue.buf.is_empty() || queue.writing {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            queue = self
+                .shared
+                .done
+                .wait_timeout(queue, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// Writes everything queued, fsyncs the file and stops the writer
+    /// (at shutdown). Records logged afterwards go straight to stdout.
+    pub fn finish(mut self) {
+        self.close();
+    }
+
+    fn close(&mut self) {
+        self.shared.lock().closing = true;
+        self.shared.wake.notify_one();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+impl Drop for LogSink {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Write for QueueWriter {
+    fn write(&mut self, record: &[u8]) -> io::Result<usize> {
+        let mut queue = self.shared.lock();
+        if queue.closing {
+            drop(queue);
+            // The writer is gone: keep the line on stdout at least.
+            let _ = io::stdout().lock().write_all(record);
+            return Ok(record.len());
+        }
+        if queue.buf.len() + record.len() > self.shared.queue_bytes {
+            drop(queue);
+            let lines = bytecount_lines(record).max(1);
+            self.shared
+                .metrics
+                .dropped
+                .with_label_values(&["queue_full"])
+                .inc_by(lines);
+            return Ok(record.len());
+        }
+        let was_empty = queue.buf.is_empty();
+        queue.buf.extend_from_slice(record);
+        drop(queue);
+        if was_empty {
+            // Only the first record of a batch needs to wake the writer.
+            self.shared.wake.notify_one();
+        }
+        Ok(record.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // The writer thread writes as soon as it is woken.
+        Ok(())
+    }
+}
+
+fn bytecount_lines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+/// The writer thread: swap the queue out, write it, repeat.
+fn write_loop(shared: &Shared, mut file: Option<LogFile>) {
+    let metrics = &shared.metrics;
+    let mut batch: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut reporter = ErrorReporter::default();
+    loop {
+        let closing = {
+            let mut queue = shared.lock();
+            while queue.buf.is_empty() && !queue.closing {
+                queue = shared.wake.wait(queue).unwrap_or_else(|p| p.into_inner());
+            }
+            // The queue keeps the (empty) buffer we wrote last time, so
+            // neither side allocates in steady state.
+            std::mem::swap(&mut queue.buf, &mut batch);
+            queue.writing = !batch.is_empty();
+            queue.closing && batch.is_empty()
+        };
+        if closing {
+            if let Some(file) = file.as_mut() {
+                if let Err(e) = file.sync() {
+                    eprintln!(
+                        "time-server: fsync of log file {} failed: {e}",
+                        file.path().display()
+                    );
+                }
+            }
+            shared.done.notify_all();
+            return;
+        }
+        metrics.batches.inc();
+        match io::stdout().lock().write_all(&batch) {
+            Ok(()) => metrics
+                .bytes
+                .with_label_values(&["stdout"])
+                .inc_by(batch.len() as u64),
+            Err(_) => metrics.write_errors.with_label_values(&["stdout"]).inc(),
+        }
+        if let Some(file) = file.as_mut() {
+            match file.write_batch(&batch) {
+                Ok(written) => {
+                    metrics
+                        .bytes
+                        .with_label_values(&["file"])
+                        .inc_by(written.bytes);
+                    metrics.rotations.inc_by(u64::from(written.rotations));
+                }
+                Err((written, error)) => {
+                    metrics
+                        .bytes
+                        .with_label_values(&["file"])
+                        .inc_by(written.bytes);
+                    metrics.rotations.inc_by(u64::from(written.rotations));
+                    let lost = bytecount_lines(&batch[written.bytes as usize..]);
+                    metrics
+                        .dropped
+                        .with_label_values(&["file_error"])
+                        .inc_by(lost);
+                    if !matches!(error, FileError::Backoff { .. }) {
+                        metrics.write_errors.with_label_values(&["file"]).inc();
+                    }
+                    reporter.report(&error, lost);
+                }
+            }
+        }
+        batch.clear();
+        shared.lock().writing = false;
+        shared.done.notify_all();
+    }
+}
+
+/// Reports file errors on stderr at most once per [`REPORT_INTERVAL`],
+/// with how many lines were lost since the last report.
+#[derive(Debug, Default)]
+struct ErrorReporter {
+    last: Option<Instant>,
+    lost_since: u64,
+}
+
+impl ErrorReporter {
+    fn report(&mut self, error: &FileError, lost: u64) {
+        self.lost_since += lost;
+        if matches!(error, FileError::Backoff { .. }) {
+            return;
+        }
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|last| now.duration_since(last) < REPORT_INTERVAL)
+        {
+            return;
+        }
+        eprintln!(
+            "time-server: {error}; {} log lines not written to the file since the last report (stdout has them); retrying",
+            self.lost_since
+        );
+        self.last = Some(now);
+        self.lost_since = 0;
+    }
+}
+
+/// Makes `sink` the destination of the `log` crate's records, formatted by
+/// env_logger (`[<RFC 3339 UTC time> <LEVEL> <target>] <message>`), level
+/// from `RUST_LOG`, `info` when unset.
+pub fn init_logger(sink: &LogSink) -> Result<(), log::SetLoggerError> {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .target(env_logger::Target::Pipe(Box::new(sink.writer())))
+        .write_style(env_logger::WriteStyle::Never)
+        .format_timestamp_micros()
+        .try_init()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_sink(path: &std::path::Path, queue_bytes: usize) -> LogSink {
+        LogSink::start(SinkOptions {
+            file: Some(FileOptions {
+                path: path.to_path_buf(),
+                max_bytes: 1 << 20,
+                max_files: 2,
+            }),
+            queue_bytes,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn every_record_reaches_the_file_in_order_and_batches_are_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.log");
+        let sink = file_sink(&path, DEFAULT_QUEUE_BYTES);
+        let mut writer = sink.writer();
+        let mut want = String::new();
+        for i in 0..10_000 {
+            let line = format!("record {i}\n");
+            writer.write_all(line.as_bytes()).unwrap();
+            want.push_str(&line);
+        }
+        assert!(sink.flush(Duration::from_secs(10)));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), want);
+        let batches = sink.shared.metrics.batches.get();
+        assert!(
+            batches < 10_000,
+            "{batches} batches for 10000 records: no batching"
+        );
+        sink.finish();
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_instead_of_blocking() {
+        // No writer thread: the queue only fills, as when the disk and
+        // stdout are slower than the requests.
+        let shared = Arc::new(Shared::new(32));
+        let mut writer = QueueWriter {
+            shared: Arc::clone(&shared),
+        };
+        for _ in 0..10 {
+            writer.write_all(b"123456789\n").unwrap();
+        }
+        assert_eq!(shared.lock().buf.len(), 30, "three records fit");
+        assert_eq!(
+            shared
+                .metrics
+                .dropped
+                .with_label_values(&["queue_full"])
+                .get(),
+            7
+        );
+    }
+
+    #[test]
+    fn finish_writes_what_is_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.log");
+        let sink = file_sink(&path, DEFAULT_QUEUE_BYTES);
+        let mut writer = sink.writer();
+        writer.write_all(b"last words\n").unwrap();
+        sink.finish();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "last words\n");
+    }
+}
