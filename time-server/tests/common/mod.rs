@@ -163,3 +163,168 @@ pub fn sample(metrics: &str, series: &str) -> Option<f64> {
         value.trim().parse().ok()
     })
 }
+
+// ---------------------------------------------------------------------------
+// The time server, in process: bound to 127.0.0.1:0, stopped through its
+// Shutdown.
+
+use time_server::run::{run, Setup};
+use time_server::server::ServeOptions;
+use time_server::{Health, Shutdown};
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub shutdown: Shutdown,
+    pub health: Health,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts `run` with `options` and a shutdown delay, and waits until it
+/// reports ready.
+pub async fn start_server(options: ServeOptions, shutdown_delay: Duration) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let setup = Setup::new(options, shutdown_delay);
+    let health = setup.health.clone();
+    let shutdown = Shutdown::new();
+    let task = tokio::spawn(run(listener, setup, shutdown.clone()));
+    eventually("server ready", || async {
+        get(addr, "/readyz").await.status == 200
+    })
+    .await;
+    TestServer {
+        addr,
+        shutdown,
+        health,
+        task,
+    }
+}
+
+/// Options with short timeouts for tests that wait for them.
+pub fn quick_options() -> ServeOptions {
+    ServeOptions {
+        header_read_timeout: Duration::from_millis(500),
+        idle_timeout: Duration::from_millis(700),
+        drain_timeout: Duration::from_secs(5),
+        ..ServeOptions::default()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The time-server binary as a child process, killed when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub struct Process {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+}
+
+impl Process {
+    /// Starts the binary with `args` (plus `--listen 127.0.0.1:0`), stdout
+    /// and stderr to files in `dir`, and waits for its start-up line.
+    pub fn start(dir: &Path, args: &[&str]) -> Process {
+        let stdout = dir.join("stdout.log");
+        let stderr = dir.join("stderr.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_time-server"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env_remove("TZ")
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("start time-server");
+        let mut process = Process {
+            child,
+            addr: "127.0.0.1:1".parse().unwrap(),
+            stdout,
+            stderr,
+        };
+        let deadline = Instant::now() + DEADLINE;
+        process.addr = loop {
+            let out = std::fs::read_to_string(&process.stdout).unwrap_or_default();
+            if let Some(addr) = out.lines().find_map(|l| {
+                let rest = l.split(" listening on ").nth(1)?;
+                rest.split(' ').next()?.parse().ok()
+            }) {
+                break addr;
+            }
+            if let Ok(Some(status)) = process.child.try_wait() {
+                panic!(
+                    "time-server exited with {status} before listening: {}",
+                    std::fs::read_to_string(&process.stderr).unwrap_or_default()
+                );
+            }
+            assert!(Instant::now() < deadline, "no start-up line in {out:?}");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        process
+    }
+
+    pub fn pid(&self) -> String {
+        self.child.id().to_string()
+    }
+
+    /// Sends a signal with kill(1), e.g. "TERM".
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.pid()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits for the process to exit, failing after `within`.
+    pub async fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "process did not exit within {within:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub fn stdout_text(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
+    }
+
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// The request sequence numbers (`#N`) of the request lines in `text`.
+pub fn request_numbers(text: &str) -> Vec<u64> {
+    text.lines()
+        .filter(|l| l.contains("time_server::request_log]"))
+        .map(|l| {
+            l.rsplit_once(" #")
+                .and_then(|(_, n)| n.parse().ok())
+                .unwrap_or_else(|| panic!("request line without a number: {l:?}"))
+        })
+        .collect()
+}
+
+/// Whether a CI run demands every tool (a missing one fails, never skips).
+pub fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
