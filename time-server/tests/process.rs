@@ -1,0 +1,395 @@
+//! The time-server binary as Kubernetes runs it: flags, SIGTERM, the log on
+//! stdout and in a rotated file, and a log file on a full disk or in a
+//! deleted directory.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{eventually, get, request_numbers, sample, Conn, Process};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_time-server"))
+}
+
+#[test]
+fn bad_flags_exit_2_with_one_line() {
+    let cases: [(&[&str], &[(&str, &str)], &str); 5] = [
+        (&["--listen", "nowhere"], &[], "--listen"),
+        (&["--shutdown-delay", "5"], &[], "missing unit"),
+        (&["--log-max-bytes", "10MB"], &[], "ambiguous"),
+        (&["--bogus"], &[], "--bogus"),
+        (&[], &[("DRAIN_TIMEOUT", "soon")], "drain-timeout"),
+    ];
+    for (args, env, mention) in cases {
+        let out = bin().args(args).envs(env.iter().copied()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains(mention),
+            "{stderr:?}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn help_documents_every_option_and_exits_0() {
+    let out = bin().arg("--help").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8(out.stdout).unwrap();
+    for (flag, env) in [
+        ("--listen", "LISTEN_ADDR"),
+        ("--log-file", "LOG_FILE"),
+        ("--log-max-bytes", "LOG_MAX_BYTES"),
+        ("--log-max-files", "LOG_MAX_FILES"),
+        ("--shutdown-delay", "SHUTDOWN_DELAY"),
+        ("--drain-timeout", "DRAIN_TIMEOUT"),
+        ("--header-read-timeout", "HEADER_READ_TIMEOUT"),
+        ("--idle-timeout", "IDLE_TIMEOUT"),
+        ("--max-header-bytes", "MAX_HEADER_BYTES"),
+        ("--worker-threads", "WORKER_THREADS"),
+    ] {
+        assert!(
+            help.contains(flag) && help.contains(&format!("env: {env}")),
+            "{flag}/{env} in:\n{help}"
+        );
+    }
+    let out = bin().arg("--version").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "time-server 0.1.0\n"
+    );
+}
+
+#[test]
+fn cannot_listen_exits_1_with_the_reason() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = bin().args(["--listen", &addr]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_fails_readiness_keeps_serving_then_exits_0_with_the_log_flushed() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("time-service.log");
+    let mut server = Process::start(
+        dir.path(),
+        &[
+            "--shutdown-delay",
+            "1s",
+            "--log-file",
+            log.to_str().unwrap(),
+        ],
+    );
+    let mut kept_alive = Conn::open(server.addr).await;
+    assert_eq!(kept_alive.request("GET", "/readyz").await.status, 200);
+    assert_eq!(kept_alive.request("GET", "/time").await.status, 200);
+
+    let sent = Instant::now();
+    server.signal("TERM");
+    eventually("readiness fails after SIGTERM", || async {
+        get(server.addr, "/readyz").await.status == 503
+    })
+    .await;
+    assert!(
+        sent.elapsed() < Duration::from_millis(500),
+        "readiness flipped at once"
+    );
+    // Still serving during the delay.
+    assert_eq!(kept_alive.request("GET", "/time").await.status, 200);
+    assert_eq!(get(server.addr, "/nanotime").await.status, 200);
+    assert_eq!(get(server.addr, "/healthz").await.status, 200);
+
+    let status = server.wait_exit(Duration::from_secs(10)).await;
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        sent.elapsed() >= Duration::from_secs(1),
+        "exited before the shutdown delay"
+    );
+
+    // Every line is in the file, identical to stdout, the last one included.
+    let stdout = server.stdout_text();
+    let file = fs::read_to_string(&log).unwrap();
+    assert_eq!(file, stdout);
+    assert!(
+        file.contains("time_server] received SIGTERM: shutting down"),
+        "{file}"
+    );
+    assert!(file.trim_end().ends_with("shutdown: done"), "{file}");
+    let numbers = request_numbers(&file);
+    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
+    assert!(numbers.len() >= 6, "{file}");
+    let line = file
+        .lines()
+        .find(|l| l.contains("] GET /time 200 "))
+        .unwrap();
+    // [2026-11-26T18:35:54.950883Z INFO  time_server::request_log] GET /time 200 78us #2
+    let (stamp, rest) = line.strip_prefix('[').unwrap().split_once(' ').unwrap();
+    assert!(
+        stamp.len() == 27 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
+        "{line}"
+    );
+    assert!(
+        rest.starts_with("INFO  time_server::request_log] GET /time 200 "),
+        "{line}"
+    );
+    assert!(rest.contains("us #"), "{line}");
+    assert!(server.stderr_text().is_empty(), "{}", server.stderr_text());
+}
+
+#[tokio::test]
+async fn sigint_also_shuts_down_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Process::start(dir.path(), &["--shutdown-delay", "0s"]);
+    assert_eq!(get(server.addr, "/time").await.status, 200);
+    server.signal("INT");
+    assert_eq!(
+        server.wait_exit(Duration::from_secs(10)).await.code(),
+        Some(0)
+    );
+    assert!(server.stdout_text().contains("received SIGINT"));
+}
+
+/// All kept log files, oldest first, as one text.
+fn kept_logs(log: &Path, max_files: u32) -> (String, Vec<u32>) {
+    let mut text = String::new();
+    let mut present = Vec::new();
+    for n in (1..=max_files + 2).rev() {
+        let path = format!("{}.{n}", log.display());
+        if let Ok(part) = fs::read_to_string(&path) {
+            present.push(n);
+            text.push_str(&part);
+        }
+    }
+    text.push_str(&fs::read_to_string(log).unwrap());
+    (text, present)
+}
+
+#[tokio::test]
+async fn the_log_file_rotates_by_rename_and_keeps_n_files_without_losing_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("time-service.log");
+    let mut server = Process::start(
+        dir.path(),
+        &[
+            "--log-file",
+            log.to_str().unwrap(),
+            "--log-max-bytes",
+            "8KiB",
+            "--log-max-files",
+            "2",
+            "--shutdown-delay",
+            "0s",
+        ],
+    );
+    // ~100 bytes per line: 600 requests are ~60 KiB, about 7 rotations.
+    let mut conn = Conn::open(server.addr).await;
+    for i in 0..600 {
+        let path = if i % 2 == 0 { "/time" } else { "/nanotime" };
+        assert_eq!(conn.request("GET", path).await.status, 200);
+    }
+    let metrics = conn.request("GET", "/metrics").await.body;
+    let rotations = sample(&metrics, "time_server_log_rotations_total").unwrap();
+    assert!(rotations >= 5.0, "rotations: {rotations}");
+    server.signal("TERM");
+    assert_eq!(
+        server.wait_exit(Duration::from_secs(10)).await.code(),
+        Some(0)
+    );
+
+    let (kept, present) = kept_logs(&log, 2);
+    assert_eq!(
+        present,
+        vec![2, 1],
+        "exactly .1 and .2 kept, older ones deleted"
+    );
+    for n in [1, 2] {
+        let size = fs::metadata(format!("{}.{n}", log.display()))
+            .unwrap()
+            .len();
+        assert!(size <= 8 * 1024 && size > 6 * 1024, ".{n} is {size} bytes");
+    }
+    for line in kept.lines() {
+        assert!(
+            line.starts_with('[') && line.contains("] "),
+            "whole lines only: {line:?}"
+        );
+    }
+    // The kept files are the newest lines, contiguous, in order, up to the
+    // last request; stdout has all of them.
+    let numbers = request_numbers(&kept);
+    let last = *numbers.last().unwrap();
+    assert_eq!(last, 601, "600 requests + /metrics");
+    assert_eq!(
+        numbers,
+        ((last + 1 - numbers.len() as u64)..=last).collect::<Vec<_>>()
+    );
+    assert!(numbers.len() > 100, "two full files and the live one");
+    let stdout = server.stdout_text();
+    assert_eq!(request_numbers(&stdout), (1..=601).collect::<Vec<_>>());
+    assert!(stdout.ends_with(&kept), "files hold stdout's tail exactly");
+}
+
+struct Tmpfs(std::path::PathBuf);
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_is_counted_and_reported_while_serving_goes_on_and_recovers() {
+    // A real full filesystem: a 64 KiB tmpfs (needs root, as in the CI and
+    // dev containers). Where mounting is not permitted, /dev/full stands in
+    // (append-open works, every write fails with ENOSPC) and the recovery
+    // half of the test is not possible.
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("volume");
+    fs::create_dir(&mnt).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .is_ok_and(|s| s.success());
+    let _guard = mounted.then(|| Tmpfs(mnt.clone()));
+    let log = if mounted {
+        eprintln!("ENOSPC from a 64 KiB tmpfs at {}", mnt.display());
+        mnt.join("time-service.log")
+    } else {
+        eprintln!("mount not permitted: ENOSPC from /dev/full");
+        "/dev/full".into()
+    };
+    let mut server = Process::start(
+        dir.path(),
+        &[
+            "--log-file",
+            log.to_str().unwrap(),
+            "--log-max-bytes",
+            "1MiB",
+            "--shutdown-delay",
+            "0s",
+        ],
+    );
+    let mut conn = Conn::open(server.addr).await;
+    // ~100 bytes a line: 1500 requests overflow 64 KiB.
+    let started = Instant::now();
+    for _ in 0..1500 {
+        assert_eq!(conn.request("GET", "/time").await.status, 200);
+    }
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(20),
+        "serving slowed down: {took:?}"
+    );
+    let metrics = conn.request("GET", "/metrics").await.body;
+    let errors = sample(
+        &metrics,
+        r#"time_server_log_write_errors_total{target="file"}"#,
+    )
+    .unwrap();
+    let dropped = sample(
+        &metrics,
+        r#"time_server_log_lines_dropped_total{reason="file_error"}"#,
+    )
+    .unwrap();
+    assert!(
+        errors >= 1.0 && dropped >= 1.0,
+        "errors {errors}, dropped {dropped}\n{metrics}"
+    );
+    let stderr = server.stderr_text();
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "reported once, not per failure: {stderr}"
+    );
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+
+    if mounted {
+        // Whole lines only, even though a write failed midway.
+        let text = fs::read_to_string(&log).unwrap();
+        assert!(text.ends_with('\n'));
+        let before = request_numbers(&text);
+        assert!(!before.is_empty());
+        // Free space: writing resumes after the retry interval.
+        fs::remove_file(&log).unwrap();
+        let addr = server.addr;
+        eventually("log file written again after space was freed", || {
+            let log = &log;
+            async move {
+                assert_eq!(get(addr, "/nanotime").await.status, 200);
+                fs::read_to_string(log).is_ok_and(|t| t.contains("GET /nanotime 200"))
+            }
+        })
+        .await;
+    }
+    server.signal("TERM");
+    assert_eq!(
+        server.wait_exit(Duration::from_secs(10)).await.code(),
+        Some(0)
+    );
+    let stdout = server.stdout_text();
+    let numbers = request_numbers(&stdout);
+    assert_eq!(
+        numbers,
+        (1..=numbers.len() as u64).collect::<Vec<_>>(),
+        "stdout has every line"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_log_directory_is_survived_and_used_again_when_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    fs::create_dir(&logs).unwrap();
+    let log = logs.join("time-service.log");
+    let mut server = Process::start(
+        dir.path(),
+        &[
+            "--log-file",
+            log.to_str().unwrap(),
+            "--shutdown-delay",
+            "0s",
+        ],
+    );
+    assert_eq!(get(server.addr, "/time").await.status, 200);
+    fs::remove_dir_all(&logs).unwrap();
+    // Requests keep being answered while the directory is gone.
+    let addr = server.addr;
+    eventually("the missing directory is reported", || {
+        let server = &server;
+        async move {
+            assert_eq!(get(addr, "/time").await.status, 200);
+            server.stderr_text().contains("cannot open log file")
+        }
+    })
+    .await;
+    fs::create_dir(&logs).unwrap();
+    eventually("the log file is recreated", || {
+        let log = &log;
+        async move {
+            assert_eq!(get(addr, "/nanotime").await.status, 200);
+            fs::read_to_string(log).is_ok_and(|t| t.contains("GET /nanotime 200"))
+        }
+    })
+    .await;
+    server.signal("TERM");
+    assert_eq!(
+        server.wait_exit(Duration::from_secs(10)).await.code(),
+        Some(0)
+    );
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(text.trim_end().ends_with("shutdown: done"), "{text}");
+}
