@@ -15,9 +15,12 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_time-server"))
 }
 
+/// Arguments, environment, and what the one-line reason must mention.
+type BadCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn bad_flags_exit_2_with_one_line() {
-    let cases: [(&[&str], &[(&str, &str)], &str); 5] = [
+    let cases: [BadCase; 5] = [
         (&["--listen", "nowhere"], &[], "--listen"),
         (&["--shutdown-delay", "5"], &[], "missing unit"),
         (&["--log-max-bytes", "10MB"], &[], "ambiguous"),
