@@ -12,15 +12,23 @@ pub(crate) struct Civil {
     pub second: u8,
 }
 
-const SECS_PER_DAY: i128 = 86_400;
+const SECS_PER_DAY: i64 = 86_400;
 
 impl Civil {
     /// The wall clock reading `local_secs` seconds after 1970-01-01T00:00:00
     /// of the zone. `i128` input so that adding a zone offset to any `i64`
-    /// second count cannot overflow.
+    /// second count cannot overflow; the arithmetic itself runs in `i64`
+    /// (128-bit division is a slow library call), since the day count of
+    /// any such input fits easily.
     pub fn from_local_seconds(local_secs: i128) -> Civil {
-        let days = local_secs.div_euclid(SECS_PER_DAY);
-        let sod = local_secs.rem_euclid(SECS_PER_DAY) as u32;
+        let (days, sod) = match i64::try_from(local_secs) {
+            Ok(s) => (s.div_euclid(SECS_PER_DAY), s.rem_euclid(SECS_PER_DAY)),
+            Err(_) => (
+                local_secs.div_euclid(SECS_PER_DAY as i128) as i64,
+                local_secs.rem_euclid(SECS_PER_DAY as i128) as i64,
+            ),
+        };
+        let sod = sod as u32; // [0, 86399]
         let (year, month, day) = civil_from_days(days);
         Civil {
             year,
@@ -34,8 +42,9 @@ impl Civil {
 }
 
 /// Howard Hinnant's `civil_from_days`: exact for the whole proleptic
-/// Gregorian calendar, with eras of 400 years (146,097 days).
-fn civil_from_days(days: i128) -> (i64, u8, u8) {
+/// Gregorian calendar, with eras of 400 years (146,097 days). `|days|` is
+/// at most about 1.1e14 here, so nothing below overflows.
+fn civil_from_days(days: i64) -> (i64, u8, u8) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097); // [0, 146096]
@@ -44,15 +53,14 @@ fn civil_from_days(days: i128) -> (i64, u8, u8) {
     let mp = (5 * doy + 2) / 153; // [0, 11], March-based
     let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + i128::from(month <= 2);
-    // |days| <= 2^63 / 86400 + 1, so the year is far inside i64.
-    (year as i64, month, day)
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Days from 1970-01-01 to January 1st of `year` (Hinnant's
-/// `days_from_civil` for month 1, day 1).
-pub(crate) fn days_before_year(year: i64) -> i128 {
-    let y = i128::from(year) - 1; // January counts in the March-based year before
+/// `days_from_civil` for month 1, day 1), for the years of `i64` seconds.
+pub(crate) fn days_before_year(year: i64) -> i64 {
+    let y = year - 1; // January counts in the March-based year before
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400); // [0, 399]
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + 306; // 306 = days from March 1 to January 1
@@ -61,9 +69,9 @@ pub(crate) fn days_before_year(year: i64) -> i128 {
 
 /// The year and the zero-based day within it of the day `days` after
 /// 1970-01-01, as Go's `absDate(abs, false)` returns them.
-pub(crate) fn year_and_yday(days: i128) -> (i64, i64) {
+pub(crate) fn year_and_yday(days: i64) -> (i64, i64) {
     let (year, _, _) = civil_from_days(days);
-    (year, (days - days_before_year(year)) as i64)
+    (year, days - days_before_year(year))
 }
 
 #[cfg(test)]
@@ -92,7 +100,7 @@ mod tests {
         assert_eq!(year_and_yday(11_322), (2000, 365)); // Dec 31 of a leap year
         for days in (-800_000..800_000).step_by(997) {
             let (y, yday) = year_and_yday(days);
-            assert_eq!(days_before_year(y) + yday as i128, days);
+            assert_eq!(days_before_year(y) + yday, days);
             assert!((0..366).contains(&yday));
         }
     }
@@ -101,6 +109,11 @@ mod tests {
     fn extremes_do_not_overflow() {
         let min = Civil::from_local_seconds(i64::MIN as i128 - 86_399);
         let max = Civil::from_local_seconds(i64::MAX as i128 + 86_399);
+        // Both paths agree where they meet.
+        let edge = Civil::from_local_seconds(i64::MAX as i128);
+        let past = Civil::from_local_seconds(i64::MAX as i128 + 1);
+        assert_eq!((edge.hour, edge.minute, edge.second), (15, 30, 7));
+        assert_eq!((past.year, past.second), (edge.year, 8));
         assert!(min.year < -292_000_000_000);
         assert!(max.year > 292_000_000_000);
     }

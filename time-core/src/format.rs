@@ -66,33 +66,43 @@ impl GoTime {
     /// Appends Go's `String()` to `out`; the allocation-free form of
     /// `to_string()` for hot paths that reuse a buffer.
     pub fn write_go_string(&self, out: &mut String) {
+        let (head, name, tail) = self.go_string_parts();
+        out.reserve(head.len + name.len() + tail.len);
+        out.push_str(head.as_str());
+        out.push_str(name);
+        out.push_str(tail.as_str());
+    }
+
+    /// `String()` in three pieces, so that neither output form needs a
+    /// temporary `String`: the date to the numeric zone, the zone name, the
+    /// monotonic suffix (empty without a reading).
+    fn go_string_parts(&self) -> (Ascii<64>, &str, Ascii<32>) {
         let c = self.civil();
+        let offset = self.zone.offset_seconds();
+        let mut a = Ascii::<64>::new();
         // "2006-01-02 15:04:05"
-        push_year(out, c.year);
-        out.push('-');
-        push2(out, c.month);
-        out.push('-');
-        push2(out, c.day);
-        out.push(' ');
-        push_clock(out, &c);
+        a.date(&c);
+        a.byte(b' ');
+        a.clock(&c);
         // ".999999999": "A fractional second [...] with nines [...] trailing
         // zeros are omitted", and with no digits left the dot goes too.
-        push_trimmed_fraction(out, self.instant.nanos());
+        a.trimmed_fraction(self.instant.nanos());
         // " -0700": stdNumTZ; `zone := offset / 60` truncates toward zero, so
         // an offset of -30s prints as +0000.
-        out.push(' ');
-        push_numeric_offset(out, self.zone.offset_seconds(), false);
+        a.byte(b' ');
+        a.numeric_offset(offset, false);
         // " MST": stdTZ; "No time zone known for this time, but we must print
         // one. Use the -0700 format."
-        out.push(' ');
-        if self.zone.name().is_empty() {
-            push_numeric_offset(out, self.zone.offset_seconds(), false);
-        } else {
-            out.push_str(self.zone.name());
+        a.byte(b' ');
+        let name = self.zone.name();
+        if name.is_empty() {
+            a.numeric_offset(offset, false);
         }
+        let mut m_part = Ascii::<32>::new();
         if let Some(m) = self.monotonic {
-            push_monotonic(out, m);
+            m_part.monotonic(m);
         }
+        (a, name, m_part)
     }
 
     /// Go's `Format(time.RFC3339Nano)`, layout
@@ -100,22 +110,19 @@ impl GoTime {
     /// otherwise `±hh:mm` (seconds of the offset are dropped, as in Go). The
     /// monotonic reading is never part of it.
     pub fn rfc3339_nano(&self) -> String {
-        let mut out = String::with_capacity(36);
         let c = self.civil();
-        push_year(&mut out, c.year);
-        out.push('-');
-        push2(&mut out, c.month);
-        out.push('-');
-        push2(&mut out, c.day);
-        out.push('T');
-        push_clock(&mut out, &c);
-        push_trimmed_fraction(&mut out, self.instant.nanos());
+        let mut a = Ascii::<64>::new();
+        a.date(&c);
+        a.byte(b'T');
+        a.clock(&c);
+        a.trimmed_fraction(self.instant.nanos());
+        // stdISO8601ColonTZ: "Z" only for an offset of exactly zero.
         if self.zone.offset_seconds() == 0 {
-            out.push('Z');
+            a.byte(b'Z');
         } else {
-            push_numeric_offset(&mut out, self.zone.offset_seconds(), true);
+            a.numeric_offset(self.zone.offset_seconds(), true);
         }
-        out
+        String::from(a.as_str())
     }
 
     fn civil(&self) -> Civil {
@@ -126,116 +133,145 @@ impl GoTime {
 impl fmt::Display for GoTime {
     /// Go's `String()`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = String::with_capacity(64);
-        self.write_go_string(&mut s);
-        f.write_str(&s)
+        let (head, name, tail) = self.go_string_parts();
+        f.write_str(head.as_str())?;
+        f.write_str(name)?;
+        f.write_str(tail.as_str())
     }
 }
 
-const DIGITS: &[u8; 10] = b"0123456789";
+/// "00" to "99", two bytes each.
+const PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
 
-fn digit(d: u64) -> char {
-    DIGITS[(d % 10) as usize] as char
+/// ASCII assembled on the stack and appended to the output in one copy:
+/// pushing byte by byte into a `String` costs a capacity check and a UTF-8
+/// encoding per character. `N` is sized for the longest output of each use
+/// (a 20-character year is the most an `i64` year can take).
+struct Ascii<const N: usize> {
+    buf: [u8; N],
+    len: usize,
 }
 
-fn push2(out: &mut String, v: u8) {
-    out.push(digit(v as u64 / 10));
-    out.push(digit(v as u64));
-}
-
-/// Go's `appendInt(b, x, width)`: a '-' for negatives, then the absolute
-/// value zero-padded to `width` digits, never cut.
-fn push_padded(out: &mut String, negative: bool, mut abs: u64, width: usize) {
-    if negative {
-        out.push('-');
-    }
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = DIGITS[(abs % 10) as usize];
-        abs /= 10;
-        if abs == 0 {
-            break;
+impl<const N: usize> Ascii<N> {
+    fn new() -> Self {
+        Ascii {
+            buf: [0; N],
+            len: 0,
         }
     }
-    for _ in (buf.len() - i)..width {
-        out.push('0');
-    }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
-}
 
-/// "2006": `appendInt(b, year, 4)`, so year 5 is `0005`, year -5 is `-0005`
-/// and year 12345 is `12345`.
-fn push_year(out: &mut String, year: i64) {
-    if (0..10_000).contains(&year) {
-        let y = year as u64;
-        out.push(digit(y / 1000));
-        out.push(digit(y / 100));
-        out.push(digit(y / 10));
-        out.push(digit(y));
-    } else {
-        push_padded(out, year < 0, year.unsigned_abs(), 4);
+    fn byte(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
     }
-}
 
-/// "15:04:05".
-fn push_clock(out: &mut String, c: &Civil) {
-    push2(out, c.hour);
-    out.push(':');
-    push2(out, c.minute);
-    out.push(':');
-    push2(out, c.second);
-}
+    fn two(&mut self, v: u8) {
+        let i = usize::from(v % 100) * 2;
+        self.buf[self.len..self.len + 2].copy_from_slice(&PAIRS[i..i + 2]);
+        self.len += 2;
+    }
 
-/// `formatNano` with `stdFracSecond9`: nine digits, trailing zeros trimmed,
-/// nothing at all (not even the dot) when the fraction is zero.
-fn push_trimmed_fraction(out: &mut String, nanos: u32) {
-    if nanos == 0 {
-        return;
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).expect("only ASCII is pushed")
     }
-    let mut digits = [0u8; 9];
-    let mut n = nanos;
-    for d in digits.iter_mut().rev() {
-        *d = DIGITS[(n % 10) as usize];
-        n /= 10;
-    }
-    let mut len = 9;
-    while digits[len - 1] == b'0' {
-        len -= 1;
-    }
-    out.push('.');
-    for &d in &digits[..len] {
-        out.push(d as char);
-    }
-}
 
-/// "-0700" (`colon == false`) or the `±hh:mm` part of "Z07:00". Go:
-/// `zone := offset / 60 // convert to minutes; if zone < 0 { '-'; zone = -zone }
-/// else { '+' }; appendInt(b, zone/60, 2); appendInt(b, zone%60, 2)`.
-fn push_numeric_offset(out: &mut String, offset_secs: i32, colon: bool) {
-    let zone = offset_secs / 60; // truncates toward zero, as Go's integer division
-    out.push(if zone < 0 { '-' } else { '+' });
-    let zone = zone.unsigned_abs() as u64;
-    push_padded(out, false, zone / 60, 2);
-    if colon {
-        out.push(':');
+    /// Go's `appendInt(b, x, width)`: a '-' for negatives, then the
+    /// absolute value zero-padded to `width` digits, never cut.
+    fn padded(&mut self, negative: bool, mut abs: u64, width: usize) {
+        if negative {
+            self.byte(b'-');
+        }
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (abs % 10) as u8;
+            abs /= 10;
+            if abs == 0 {
+                break;
+            }
+        }
+        for _ in (digits.len() - i)..width {
+            self.byte(b'0');
+        }
+        let d = &digits[i..];
+        self.buf[self.len..self.len + d.len()].copy_from_slice(d);
+        self.len += d.len();
     }
-    push_padded(out, false, zone % 60, 2);
-}
 
-/// Go's `String()` tail: "Format monotonic clock reading as m=±ddd.nnnnnnnnn."
-/// The sign is always printed; whole seconds are unpadded (`m0` above 1e9 s
-/// pads the next group to 9 digits); the fraction always has 9 digits.
-fn push_monotonic(out: &mut String, m: i64) {
-    out.push_str(" m=");
-    out.push(if m < 0 { '-' } else { '+' });
-    let abs = m.unsigned_abs();
-    push_padded(out, false, abs / 1_000_000_000, 0);
-    out.push('.');
-    push_padded(out, false, abs % 1_000_000_000, 9);
+    /// "2006-01-02". The year is `appendInt(b, year, 4)`, so year 5 is
+    /// `0005`, year -5 is `-0005` and year 12345 is `12345`.
+    fn date(&mut self, c: &Civil) {
+        if (0..10_000).contains(&c.year) {
+            self.two((c.year / 100) as u8);
+            self.two((c.year % 100) as u8);
+        } else {
+            self.padded(c.year < 0, c.year.unsigned_abs(), 4);
+        }
+        self.byte(b'-');
+        self.two(c.month);
+        self.byte(b'-');
+        self.two(c.day);
+    }
+
+    /// "15:04:05".
+    fn clock(&mut self, c: &Civil) {
+        self.two(c.hour);
+        self.byte(b':');
+        self.two(c.minute);
+        self.byte(b':');
+        self.two(c.second);
+    }
+
+    /// `formatNano` with `stdFracSecond9`: nine digits, trailing zeros
+    /// trimmed, nothing at all (not even the dot) when the fraction is zero.
+    fn trimmed_fraction(&mut self, nanos: u32) {
+        if nanos == 0 {
+            return;
+        }
+        let mut n = nanos;
+        let mut len = 9;
+        while n % 10 == 0 {
+            n /= 10;
+            len -= 1;
+        }
+        self.byte(b'.');
+        self.padded(false, u64::from(n), len);
+    }
+
+    /// "-0700" (`colon == false`) or the `±hh:mm` part of "Z07:00". Go:
+    /// `zone := offset / 60 // convert to minutes; if zone < 0 { '-'; zone = -zone }
+    /// else { '+' }; appendInt(b, zone/60, 2); appendInt(b, zone%60, 2)`.
+    fn numeric_offset(&mut self, offset_secs: i32, colon: bool) {
+        let zone = offset_secs / 60; // truncates toward zero, as Go's integer division
+        self.byte(if zone < 0 { b'-' } else { b'+' });
+        let zone = u64::from(zone.unsigned_abs());
+        self.padded(false, zone / 60, 2);
+        if colon {
+            self.byte(b':');
+        }
+        self.two((zone % 60) as u8);
+    }
+
+    /// Go's `String()` tail: "Format monotonic clock reading as
+    /// m=±ddd.nnnnnnnnn." The sign is always printed; whole seconds are
+    /// unpadded (`m0` above 1e9 s pads the next group to 9 digits, which
+    /// comes to the same); the fraction always has 9 digits.
+    fn monotonic(&mut self, m: i64) {
+        self.byte(b' ');
+        self.byte(b'm');
+        self.byte(b'=');
+        self.byte(if m < 0 { b'-' } else { b'+' });
+        let abs = m.unsigned_abs();
+        self.padded(false, abs / 1_000_000_000, 0);
+        self.byte(b'.');
+        self.padded(false, abs % 1_000_000_000, 9);
+    }
 }
 
 #[cfg(test)]

@@ -51,7 +51,9 @@ impl TimeResponse {
 
     /// The exact bytes Go's `json.Encoder.Encode` writes, newline included.
     pub fn to_go_json(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(64);
+        // `{"time":"…","nanoTime":"…"}` and the newline: 27 bytes around the
+        // strings, which rarely need escaping.
+        let mut out = Vec::with_capacity(self.time.len() + self.nano_time.len() + 32);
         write_go_json(&mut out, self).expect("writing JSON of strings into a Vec cannot fail");
         out
     }
@@ -80,22 +82,37 @@ impl serde_json::ser::Formatter for GoFormatter {
         fragment: &str,
     ) -> io::Result<()> {
         // serde_json hands us runs that need no JSON escaping; Go also escapes
-        // the HTML-sensitive bytes and the two JavaScript line terminators.
+        // the HTML-sensitive bytes and the two JavaScript line terminators
+        // (U+2028 and U+2029 are E2 80 A8 and E2 80 A9 in UTF-8). Scanning
+        // bytes, not chars, keeps the common case (nothing to escape) a
+        // plain loop and one write.
+        let bytes = fragment.as_bytes();
         let mut start = 0;
-        for (i, ch) in fragment.char_indices() {
-            let esc: &[u8] = match ch {
-                '<' => b"\\u003c",
-                '>' => b"\\u003e",
-                '&' => b"\\u0026",
-                '\u{2028}' => b"\\u2028",
-                '\u{2029}' => b"\\u2029",
-                _ => continue,
+        let mut i = 0;
+        while i < bytes.len() {
+            let (esc, len): (&[u8], usize) = match bytes[i] {
+                b'<' => (b"\\u003c", 1),
+                b'>' => (b"\\u003e", 1),
+                b'&' => (b"\\u0026", 1),
+                0xE2 if bytes.get(i + 1) == Some(&0x80) => match bytes.get(i + 2) {
+                    Some(0xA8) => (b"\\u2028", 3),
+                    Some(0xA9) => (b"\\u2029", 3),
+                    _ => {
+                        i += 1;
+                        continue;
+                    }
+                },
+                _ => {
+                    i += 1;
+                    continue;
+                }
             };
-            w.write_all(&fragment.as_bytes()[start..i])?;
+            w.write_all(&bytes[start..i])?;
             w.write_all(esc)?;
-            start = i + ch.len_utf8();
+            i += len;
+            start = i;
         }
-        w.write_all(&fragment.as_bytes()[start..])
+        w.write_all(&bytes[start..])
     }
 
     fn write_char_escape<W: ?Sized + io::Write>(

@@ -112,7 +112,7 @@ impl PosixTz {
             return &self.std;
         };
         // Go: `year, _, _, yday := absDate(uint64(sec+unixToInternal+internalToAbsolute), false)`
-        let (year, yday) = civil::year_and_yday(i128::from(sec.div_euclid(SECS_PER_DAY)));
+        let (year, yday) = civil::year_and_yday(sec.div_euclid(SECS_PER_DAY));
         // Go: `ysec := int64(yday*secondsPerDay) + sec%secondsPerDay`, a
         // truncating remainder, negative before 1970.
         let ysec = yday * SECS_PER_DAY + sec % SECS_PER_DAY;

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Benchmarks time-core's formatting against Go's, side by side in one run:
+# the same instant (2018-11-12 01:12:26.123456789 +0300 MSK) and zone,
+# Rust with criterion (time-core/benches/format.rs), Go with `go test
+# -bench` (scripts/bench-core/string_test.go, Debian's Go 1.19, TZ set to
+# Europe/Moscow so that time.Local is that zone file). Both are pinned with
+# taskset to the same CPU and run alternately REPEATS times; the script
+# prints every run's ns/op, the medians and the ratio Go/ours (above 1:
+# we are faster). A benchmark, never a test.
+#
+#   scripts/bench-core.sh               # 5 rounds on CPU 1
+#   REPEATS=3 BENCH_CPU=0 scripts/bench-core.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPEATS="${REPEATS:-5}"
+CPU="${BENCH_CPU:-1}"
+export PATH="$PATH:/usr/lib/go/bin"
+for tool in go taskset cargo; do
+  command -v "$tool" >/dev/null || { echo "bench-core: '$tool' is required (apt-get install golang-go util-linux)" >&2; exit 1; }
+done
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+echo "bench-core: building (cargo bench --no-run, go test -c)..." >&2
+ours="$(cargo bench -p time-core --bench format --no-run --message-format=json 2>/dev/null \
+  | grep -o '"executable":"[^"]*"' | tail -n 1 | cut -d'"' -f4)"
+[[ -x "$ours" ]] || { echo "bench-core: could not find the criterion binary" >&2; exit 1; }
+(cd scripts/bench-core && GO111MODULE=off GOPATH="$work/gopath" GOCACHE="$work/gocache" \
+  GOPROXY=off GOFLAGS= CGO_ENABLED=0 go test -c -o "$work/bench-core.test" .)
+
+# criterion prints "name   time:   [low unit mid unit high unit]" (long names on the line above).
+parse_ours() {
+  awk '
+    /^[^ ]/ && NF == 1 { name = $1 }
+    /time:/ {
+      if ($1 != "time:") name = $1
+      s = $0; sub(/.*\[/, "", s); split(s, a, " ")
+      v = a[3]; u = a[4]
+      if (u == "ps") v /= 1000; else if (u == "µs" || u == "us") v *= 1000; else if (u == "ms") v *= 1000000
+      printf "%s %.2f\n", name, v
+    }'
+}
+# go test prints "BenchmarkString-2   1000000   1228 ns/op".
+parse_go() {
+  awk '/^Benchmark/ { n = $1; sub(/-[0-9]+$/, "", n); for (i = 2; i < NF; i++) if ($(i + 1) == "ns/op") print n, $i }'
+}
+
+for ((r = 1; r <= REPEATS; r++)); do
+  echo "bench-core: round $r/$REPEATS on CPU $CPU" >&2
+  taskset -c "$CPU" "$ours" --bench --warm-up-time 1 --measurement-time 3 --noplot \
+    | tee "$work/ours.$r.log" | parse_ours >"$work/ours.$r"
+  TZ=Europe/Moscow taskset -c "$CPU" "$work/bench-core.test" -test.run '^$' -test.bench . -test.benchtime 2s \
+    | tee "$work/go.$r.log" | parse_go >"$work/go.$r"
+done
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+values() { cat "$work/$1".[0-9]* | awk -v n="$2" '$1 == n { print $2 }'; }
+
+echo
+echo "time-core vs $(go version | awk '{print $3}') on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), CPU $CPU, $REPEATS rounds"
+grep -h '^formats:' "$work"/ours.1.log | sed 's/^/  ours /'
+grep -h 'formats:' "$work"/go.1.log 2>/dev/null | sed 's/^ */  go   /' || true
+printf '\n%-44s %12s %12s %9s\n' "case (Go benchmark / ours)" "Go ns/op" "ours ns/op" "Go/ours"
+while read -r label gob rb; do
+  g="$(values go "$gob" | median)"
+  o="$(values ours "$rb" | median)"
+  printf "%-44s %12s %12s %8.1fx\n" "${label//_/ }" "$g" "$o" "$(awk -v g="$g" -v o="$o" 'BEGIN { print g / o }')"
+  echo "    runs: Go $(values go "$gob" | xargs) | ours $(values ours "$rb" | xargs)"
+done <<'CASES'
+String()_(ours_into_a_reused_String) BenchmarkString write_go_string
+String()_(ours_to_string) BenchmarkString to_string
+String()_monotonic,_Local=Europe/Moscow BenchmarkStringMonotonic zone_at+write_go_string+monotonic
+Format(RFC3339Nano) BenchmarkRFC3339Nano rfc3339_nano
+/time_body_(json.Encoder) BenchmarkJSON to_go_json
+/nanotime_body_(UnixNano+json.Encoder) BenchmarkNanoTimeJSON nanotime_body
+CASES

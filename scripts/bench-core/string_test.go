@@ -1,0 +1,73 @@
+// The Go side of scripts/bench-core.sh: the same instant and zone as
+// time-core/benches/format.rs, formatted by Go's time and encoding/json.
+// Run with TZ=Europe/Moscow so that time.Local is the Moscow zone file, as
+// in the Rust monotonic case. Standard library only.
+package benchcore
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"testing"
+	"time"
+)
+
+type Time struct {
+	Time     string `json:"time,omitempty"`
+	NanoTime string `json:"nanoTime,omitempty"`
+}
+
+var (
+	msk     = time.FixedZone("MSK", 3*3600)
+	instant = time.Date(2018, 11, 12, 1, 12, 26, 123456789, msk)
+	sink    string
+)
+
+// withMonotonic is the instant in time.Local carrying a monotonic reading:
+// only time.Now() and what Add derives from it carry one.
+func withMonotonic() time.Time {
+	now := time.Now()
+	return now.Add(instant.Sub(now))
+}
+
+func TestPrint(t *testing.T) {
+	t.Logf("formats: %s", instant.String())
+	t.Logf("formats: %s", withMonotonic().String())
+}
+
+func BenchmarkString(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		sink = instant.String()
+	}
+}
+
+func BenchmarkStringMonotonic(b *testing.B) {
+	t := withMonotonic()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		sink = t.String()
+	}
+}
+
+func BenchmarkRFC3339Nano(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		sink = instant.Format(time.RFC3339Nano)
+	}
+}
+
+func BenchmarkJSON(b *testing.B) {
+	v := Time{Time: instant.String()}
+	var buf bytes.Buffer
+	for i := 0; i < b.N; i++ {
+		buf.Reset()
+		_ = json.NewEncoder(&buf).Encode(v)
+	}
+}
+
+func BenchmarkNanoTimeJSON(b *testing.B) {
+	var buf bytes.Buffer
+	for i := 0; i < b.N; i++ {
+		buf.Reset()
+		_ = json.NewEncoder(&buf).Encode(Time{NanoTime: strconv.FormatInt(instant.UnixNano(), 10)})
+	}
+}
