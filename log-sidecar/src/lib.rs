@@ -19,8 +19,14 @@
 //!   the shutdown sequence.
 //! - [`record`]: the line type every output shares.
 pub mod checkpoint;
+pub mod config;
 pub mod events;
 pub mod fingerprint;
+pub mod http_sink;
 pub mod lines;
+pub mod metrics;
+pub mod output;
+pub mod pipeline;
 pub mod record;
 pub mod tailer;
+pub mod watch;

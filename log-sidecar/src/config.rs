@@ -1,0 +1,223 @@
+//! Every flag and environment variable of the sidecar, parsed once into a
+//! plain [`Config`] (each flag has an env-var twin, because in Kubernetes
+//! the manifest sets env more naturally than args). Invalid values are
+//! usage errors (exit 2), found here rather than minutes later.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use hyper::Uri;
+use time_server::config_values::{parse_bytes, parse_duration};
+
+use crate::http_sink::{self, HttpSinkConfig};
+use crate::record::PodMetadata;
+
+/// The checkpoint's default file name, beside the first followed path.
+pub const DEFAULT_CHECKPOINT_NAME: &str = ".log-sidecar-checkpoint.json";
+
+/// How lines are written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The line's bytes and a newline, as in the file.
+    Raw,
+    /// One JSON object per line with the file and pod metadata.
+    Json,
+}
+
+/// The sidecar's configuration.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "log-sidecar",
+    version,
+    about = "Follows log files (across rotation, restarts and shutdown) and forwards every line to stdout and optionally an HTTP sink"
+)]
+pub struct Config {
+    /// File or glob pattern to follow (repeatable or comma-separated); files
+    /// that appear later are picked up, a missing directory is waited for.
+    #[arg(
+        long = "path",
+        env = "LOG_PATH",
+        required = true,
+        value_delimiter = ',',
+        num_args = 1
+    )]
+    pub paths: Vec<String>,
+
+    /// Where per-file offsets are kept [default: .log-sidecar-checkpoint.json
+    /// in the directory of the first --path].
+    #[arg(long, env = "CHECKPOINT_FILE")]
+    pub checkpoint_file: Option<PathBuf>,
+
+    /// Output format on stdout.
+    #[arg(long, env = "OUTPUT_FORMAT", value_enum, default_value = "raw")]
+    pub format: Format,
+
+    /// Also POST every line as NDJSON to this http:// URL.
+    #[arg(long, env = "HTTP_SINK", value_parser = parse_sink_url)]
+    pub http_sink: Option<Uri>,
+
+    /// At most this many lines per sink request.
+    #[arg(long, env = "SINK_BATCH_LINES", default_value = "1000", value_parser = parse_positive)]
+    pub sink_batch_lines: usize,
+
+    /// At most this many bytes per sink request (e.g. 1MiB).
+    #[arg(long, env = "SINK_BATCH_BYTES", default_value = "1MiB", value_parser = parse_bytes)]
+    pub sink_batch_bytes: u64,
+
+    /// A sink request without an answer after this long is retried.
+    #[arg(long, env = "SINK_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub sink_timeout: Duration,
+
+    /// Longer lines are cut into pieces of this size (marked truncated in JSON).
+    #[arg(long, env = "MAX_LINE_BYTES", default_value = "256KiB", value_parser = parse_bytes)]
+    pub max_line_bytes: u64,
+
+    /// Bytes read ahead of delivery at most (memory bound while an output is slow or down).
+    #[arg(long, env = "MAX_BUFFER_BYTES", default_value = "8MiB", value_parser = parse_bytes)]
+    pub max_buffer_bytes: u64,
+
+    /// Address of /healthz, /readyz and /metrics.
+    #[arg(long, env = "ADMIN_LISTEN", default_value = "0.0.0.0:9090")]
+    pub admin_listen: SocketAddr,
+
+    /// At shutdown, keep following until the files were quiet this long.
+    #[arg(long, env = "SHUTDOWN_LINGER", default_value = "2s", value_parser = parse_duration)]
+    pub shutdown_linger: Duration,
+
+    /// At shutdown, give up (exit 1, lines stay un-checkpointed) after this long.
+    #[arg(long, env = "DRAIN_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
+
+    /// Fallback re-scan period, for missed inotify events and filesystems without inotify.
+    #[arg(long, env = "POLL_INTERVAL", default_value = "500ms", value_parser = parse_duration)]
+    pub poll_interval: Duration,
+
+    /// Pod name (Downward API), added to JSON lines.
+    #[arg(long, env = "POD_NAME", hide = true)]
+    pub pod_name: Option<String>,
+
+    /// Pod namespace (Downward API), added to JSON lines.
+    #[arg(long, env = "POD_NAMESPACE", hide = true)]
+    pub pod_namespace: Option<String>,
+
+    /// Node name (Downward API), added to JSON lines.
+    #[arg(long, env = "NODE_NAME", hide = true)]
+    pub node_name: Option<String>,
+}
+
+fn parse_sink_url(s: &str) -> Result<Uri, String> {
+    http_sink::parse_url(s).map_err(|e| e.to_string())
+}
+
+fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{s:?}: {e}")),
+    }
+}
+
+impl Config {
+    /// Checks what single flags cannot: how values relate to each other.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.paths.iter().any(|p| p.trim().is_empty()) {
+            return Err("--path: empty pattern".into());
+        }
+        if self.max_line_bytes == 0 {
+            return Err("--max-line-bytes must be at least 1".into());
+        }
+        if self.max_buffer_bytes < self.max_line_bytes + 2 {
+            return Err(format!(
+                "--max-buffer-bytes ({}) must exceed --max-line-bytes ({}) so a longest line fits",
+                self.max_buffer_bytes, self.max_line_bytes
+            ));
+        }
+        if self.sink_batch_bytes == 0 {
+            return Err("--sink-batch-bytes must be at least 1".into());
+        }
+        if self.sink_timeout.is_zero() || self.poll_interval.is_zero() {
+            return Err("--sink-timeout and --poll-interval must be more than 0s".into());
+        }
+        Ok(())
+    }
+
+    /// The checkpoint file: as given, or beside the first path.
+    pub fn checkpoint_path(&self) -> PathBuf {
+        if let Some(p) = &self.checkpoint_file {
+            return p.clone();
+        }
+        let first = Path::new(&self.paths[0]);
+        let dir = first
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty() && !d.to_string_lossy().contains(['*', '?', '[']))
+            .unwrap_or(Path::new("."));
+        dir.join(DEFAULT_CHECKPOINT_NAME)
+    }
+
+    /// The Downward-API metadata added to JSON lines.
+    pub fn pod_metadata(&self) -> PodMetadata {
+        let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        PodMetadata {
+            pod_name: set(&self.pod_name),
+            pod_namespace: set(&self.pod_namespace),
+            node_name: set(&self.node_name),
+        }
+    }
+
+    /// The HTTP sink's settings, when one is configured.
+    pub fn sink_config(&self) -> Option<HttpSinkConfig> {
+        self.http_sink.clone().map(|url| HttpSinkConfig {
+            url,
+            batch_lines: self.sink_batch_lines,
+            batch_bytes: usize::try_from(self.sink_batch_bytes).unwrap_or(usize::MAX),
+            request_timeout: self.sink_timeout,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, String> {
+        let c = Config::try_parse_from(std::iter::once("log-sidecar").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    #[test]
+    fn defaults_match_the_documentation() {
+        let c = parse(&["--path", "/var/log/time-service/time-service.log*"]).unwrap();
+        assert_eq!(c.format, Format::Raw);
+        assert_eq!(c.max_line_bytes, 256 * 1024);
+        assert_eq!(c.max_buffer_bytes, 8 * 1024 * 1024);
+        assert_eq!(c.shutdown_linger, Duration::from_secs(2));
+        assert_eq!(c.drain_timeout, Duration::from_secs(10));
+        assert_eq!(c.admin_listen.to_string(), "0.0.0.0:9090");
+        assert_eq!(
+            c.checkpoint_path(),
+            Path::new("/var/log/time-service/.log-sidecar-checkpoint.json")
+        );
+        assert!(c.sink_config().is_none());
+    }
+
+    #[test]
+    fn paths_repeat_or_split_on_commas() {
+        let c = parse(&["--path", "/a.log,/b/*.log", "--path", "/c.log"]).unwrap();
+        assert_eq!(c.paths, ["/a.log", "/b/*.log", "/c.log"]);
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        assert!(parse(&[]).is_err(), "--path is required");
+        assert!(parse(&["--path", "/a", "--max-line-bytes", "lots"]).is_err());
+        assert!(parse(&["--path", "/a", "--drain-timeout", "10"]).is_err());
+        assert!(parse(&["--path", "/a", "--http-sink", "https://x/"]).is_err());
+        assert!(parse(&["--path", "/a", "--format", "xml"]).is_err());
+        let e = parse(&["--path", "/a", "--max-buffer-bytes", "1KiB"]).unwrap_err();
+        assert!(e.contains("--max-buffer-bytes"), "{e}");
+    }
+}

@@ -1,0 +1,72 @@
+//! The stdout output: what `kubectl logs <pod> -c sidecar` shows. Writes are
+//! blocking on purpose: in Kubernetes stdout is a pipe to the container
+//! runtime, and a full pipe must slow reading down (backpressure), not drop
+//! lines. A closed pipe (EPIPE) is an error: the lines stay un-checkpointed.
+
+use std::io::{self, Write};
+
+use crate::config::Format;
+use crate::record::{PodMetadata, Record};
+
+/// Why stdout did not take a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// Writing failed, typically EPIPE because nobody reads stdout any more.
+    #[error("cannot write to stdout ({0}); undelivered lines stay un-checkpointed")]
+    Stdout(#[source] io::Error),
+}
+
+/// Writes batches of records to stdout.
+#[derive(Debug)]
+pub struct StdoutOutput {
+    format: Format,
+    meta: PodMetadata,
+    buf: Vec<u8>,
+}
+
+impl StdoutOutput {
+    /// An output in `format`; `meta` goes into JSON lines.
+    pub fn new(format: Format, meta: PodMetadata) -> Self {
+        Self {
+            format,
+            meta,
+            buf: Vec::new(),
+        }
+    }
+
+    /// Encodes the records as the format says.
+    pub fn encode(&self, records: &[Record], out: &mut Vec<u8>) {
+        for r in records {
+            match self.format {
+                Format::Raw => r.write_raw(out),
+                Format::Json => r.write_json(&self.meta, out),
+            }
+        }
+    }
+
+    /// Writes and flushes the records; returns the bytes written. Runs the
+    /// (possibly blocking) write on tokio's blocking pool.
+    pub async fn deliver(&mut self, records: &[Record]) -> Result<u64, OutputError> {
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        self.encode(records, &mut buf);
+        let (buf, result) = tokio::task::spawn_blocking(move || {
+            let result = write_stdout(&buf);
+            (buf, result)
+        })
+        .await
+        .expect("the stdout writer does not panic");
+        let written = buf.len() as u64;
+        // Keep the allocation for the next batch, but not a huge one.
+        if buf.capacity() <= 4 * 1024 * 1024 {
+            self.buf = buf;
+        }
+        result.map(|()| written).map_err(OutputError::Stdout)
+    }
+}
+
+fn write_stdout(bytes: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}

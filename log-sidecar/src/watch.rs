@@ -1,0 +1,112 @@
+//! Waking the pipeline as soon as a followed directory changes, so that new
+//! lines go out within milliseconds while an idle sidecar costs no CPU.
+//! inotify events are only a hint to look again (the tailer re-stats
+//! everything), so a lost or overflowed event costs latency, never lines;
+//! the pipeline's fallback poll covers filesystems without inotify
+//! (some network and overlay filesystems) and directories created later.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use inotify::{Inotify, WatchMask, Watches};
+use tokio::sync::Notify;
+
+/// Directory watches and the wake-up they trigger.
+#[derive(Debug)]
+pub struct Watcher {
+    watches: Option<Watches>,
+    watched: HashSet<PathBuf>,
+    wake: Arc<Notify>,
+}
+
+impl Watcher {
+    /// Starts a thread that blocks on inotify and wakes [`Watcher::changed`].
+    /// Without inotify (e.g. the limit of instances is reached), the watcher
+    /// does nothing and the pipeline relies on its poll.
+    pub fn new() -> Self {
+        let wake = Arc::new(Notify::new());
+        let watches = match Inotify::init() {
+            Ok(mut inotify) => {
+                let watches = inotify.watches();
+                let notify = Arc::clone(&wake);
+                let spawned = std::thread::Builder::new()
+                    .name("inotify".into())
+                    .spawn(move || {
+                        let mut buf = [0u8; 4096];
+                        loop {
+                            match inotify.read_events_blocking(&mut buf) {
+                                Ok(_) => notify.notify_one(),
+                                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                                Err(e) => {
+                                    log::warn!("inotify stopped ({e}); relying on polling");
+                                    return;
+                                }
+                            }
+                        }
+                    });
+                match spawned {
+                    Ok(_) => Some(watches),
+                    Err(e) => {
+                        log::warn!("cannot start the inotify thread ({e}); relying on polling");
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                log::warn!("inotify unavailable ({e}); relying on polling");
+                None
+            }
+        };
+        Self {
+            watches,
+            watched: HashSet::new(),
+            wake,
+        }
+    }
+
+    /// Watches each directory not watched yet. A directory that does not
+    /// exist yet is tried again on the next call.
+    pub fn watch(&mut self, dirs: &[PathBuf]) {
+        let Some(watches) = &mut self.watches else {
+            return;
+        };
+        let mask = WatchMask::MODIFY
+            | WatchMask::CLOSE_WRITE
+            | WatchMask::CREATE
+            | WatchMask::DELETE
+            | WatchMask::MOVED_FROM
+            | WatchMask::MOVED_TO
+            | WatchMask::ATTRIB
+            | WatchMask::DELETE_SELF
+            | WatchMask::MOVE_SELF;
+        for dir in dirs {
+            if self.watched.contains(dir) {
+                continue;
+            }
+            match watches.add(dir, mask) {
+                Ok(_) => {
+                    log::debug!("watching {}", dir.display());
+                    self.watched.insert(dir.clone());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => log::warn!("cannot watch {}: {e}; polling it", dir.display()),
+            }
+        }
+        // A watched directory that was removed loses its watch in the
+        // kernel; forget it so it is watched again once it comes back.
+        self.watched.retain(|d| Path::new(d).is_dir());
+    }
+
+    /// Resolves at the next change after the previous call (a change that
+    /// happened in between is not lost: it resolves at once).
+    pub async fn changed(&self) {
+        self.wake.notified().await;
+    }
+}
+
+impl Default for Watcher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
