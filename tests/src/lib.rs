@@ -9,12 +9,14 @@
 //! - [`process`]: children that are killed when dropped, signals, bounded waits.
 //! - [`wait`]: polling until a deadline instead of sleeping.
 //! - [`http`]: a real HTTP/1.1 client for `127.0.0.1` addresses.
+//! - [`go_shape`]: the Go-shaped `/time` and `/nanotime` bodies.
 //! - [`request_lines`]: the server's numbered request lines, and the check
 //!   that a forwarded copy holds each exactly once, in order.
 //! - [`kustomize`]: rendering `manifests/` and overlays to JSON documents.
 //! - [`podman`]: a private podman (via `scripts/pod/podman-lab.sh`) torn down on drop.
 //! - [`prometheus`]: a real Prometheus scraping given targets, and its query API.
 
+pub mod go_shape;
 pub mod http;
 pub mod kustomize;
 pub mod podman;
