@@ -5,6 +5,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the kit
 
+pub mod sidecar;
+
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
