@@ -49,18 +49,18 @@ parse_go() {
 for ((r = 1; r <= REPEATS; r++)); do
   echo "bench-core: round $r/$REPEATS on CPU $CPU" >&2
   taskset -c "$CPU" "$ours" --bench --warm-up-time 1 --measurement-time 3 --noplot \
-    | tee "$work/ours.$r.log" | parse_ours >"$work/ours.$r"
+    | tee "$work/ours.$r.log" | parse_ours >"$work/ours.$r.tsv"
   TZ=Europe/Moscow taskset -c "$CPU" "$work/bench-core.test" -test.run '^$' -test.bench . -test.benchtime 2s \
-    | tee "$work/go.$r.log" | parse_go >"$work/go.$r"
+    | tee "$work/go.$r.log" | parse_go >"$work/go.$r.tsv"
 done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-values() { cat "$work/$1".[0-9]* | awk -v n="$2" '$1 == n { print $2 }'; }
+values() { cat "$work/$1".*.tsv | awk -v n="$2" '$1 == n { print $2 }'; }
 
 echo
 echo "time-core vs $(go version | awk '{print $3}') on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), CPU $CPU, $REPEATS rounds"
 grep -h '^formats:' "$work"/ours.1.log | sed 's/^/  ours /'
-grep -h 'formats:' "$work"/go.1.log 2>/dev/null | sed 's/^ */  go   /' || true
+TZ=Europe/Moscow "$work/bench-core.test" -test.run TestPrint -test.v | grep -o 'formats:.*' | sed 's/^/  go   /' || true
 printf '\n%-44s %12s %12s %9s\n' "case (Go benchmark / ours)" "Go ns/op" "ours ns/op" "Go/ours"
 while read -r label gob rb; do
   g="$(values go "$gob" | median)"

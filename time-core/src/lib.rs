@@ -19,6 +19,35 @@
 //! # Ok::<(), time_core::Error>(())
 //! ```
 //!
+//! A server answers in its process's zone as a Go binary would: Go's
+//! choice of `time.Local` is a plan of files to read ([`tz::local_zone_candidates`]),
+//! the caller reads them, and [`TimeZone::zone_at`] gives the zone of each
+//! instant:
+//!
+//! ```no_run
+//! use time_core::tz::local_zone_candidates;
+//! use time_core::{GoTime, SystemClock};
+//!
+//! let tz_env = std::env::var("TZ").ok();
+//! let local = local_zone_candidates(tz_env.as_deref()).resolve(|path| std::fs::read(path).ok());
+//! let clock = SystemClock::start();
+//! let instant = clock.now_timestamp()?;
+//! let now = GoTime::new(instant, local.zone_at(instant)).with_monotonic(clock.monotonic_nanos());
+//! println!("{now}"); // 2026-11-26 21:42:00.123456789 +0300 MSK m=+0.000012345
+//! # Ok::<(), time_core::Error>(())
+//! ```
+//!
+//! # Fidelity
+//! Byte equality with Go 1.19 is tested against the real Go
+//! (`tests/go_differential.rs`, `tests/tz_differential.rs`). Where the two
+//! differ, it is on purpose: `UnixNano` outside 1677..2262 is an
+//! [`Error`] (Go returns a wrapped number); instants more than about 292
+//! billion years from now print their true date (Go's arithmetic wraps);
+//! zone offsets of a day or more are refused (Go accepts them, no zone uses
+//! them); zone names are UTF-8 (Go prints bytes of damaged files verbatim);
+//! and a damaged zone file with unsorted transitions gets the answer of
+//! Go's lookup, not of its load-time cache.
+//!
 //! # Layout
 //! - [`timestamp`]: the instant (seconds and nanoseconds since the epoch), `UnixNano`.
 //! - [`zone`]: the offset and abbreviation an instant is shown in.
@@ -44,4 +73,5 @@ pub use error::Error;
 pub use format::GoTime;
 pub use response::{write_go_json, TimeResponse};
 pub use timestamp::Timestamp;
+pub use tz::TimeZone;
 pub use zone::FixedZone;
