@@ -6,7 +6,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(
-  golang-go            # time-core differential test against the real Go formatter
+  golang-go tzdata     # time-core differential tests against the real Go (formatting, zoneinfo)
   prometheus           # promtool check metrics; the Prometheus server that scrapes the pod
   podman runc crun catatonit containernetworking-plugins iptables buildah
   fuse-overlayfs slirp4netns uidmap   # build the image and play the pod offline
