@@ -446,3 +446,79 @@ fn damaged_files_are_refused_or_read_as_go_reads_them() {
     assert!(outcome.compared > 500, "{outcome:?}");
     assert!(outcome.refused > 500, "{outcome:?}");
 }
+
+#[test]
+fn local_zone_plan_chooses_what_go_makes_time_local() {
+    let test = "local_zone_plan_chooses_what_go_makes_time_local";
+    let Some(go) = timediff(test) else {
+        return;
+    };
+    if !zoneinfo_or_skip(test) {
+        return;
+    }
+    // Files for the absolute-path cases: a good zone, a damaged one.
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("local-zone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("Kolkata");
+    std::fs::copy(Path::new(ZONEINFO).join("Asia/Kolkata"), &good).unwrap();
+    let bad = dir.join("damaged");
+    std::fs::write(&bad, b"TZif2 but not really").unwrap();
+    let (good, bad) = (
+        good.to_str().unwrap().to_string(),
+        bad.to_str().unwrap().to_string(),
+    );
+
+    let mut rng = Rng::new(0x5eed_10ca);
+    let secs: Vec<i64> = (0..40)
+        .map(|_| rng.range(unix_of(1900, 1, 1, 0, 0, 0), unix_of(2100, 1, 1, 0, 0, 0)))
+        .collect();
+    let input: String = secs.iter().map(|s| format!("{s}\n")).collect();
+
+    let tz_values: Vec<Option<String>> = [
+        None,
+        Some(""),
+        Some(":"),
+        Some("UTC"),
+        Some(":UTC"),
+        Some("Europe/Moscow"),
+        Some(":Europe/Moscow"),
+        Some("America/New_York"),
+        Some("Australia/Lord_Howe"),
+        Some("Etc/GMT+5"),
+        Some("EST5EDT"),
+        Some("Asia/../Asia/Tokyo"),
+        Some("Nowhere/Atlantis"),
+        Some("/usr/share/zoneinfo/Pacific/Chatham"),
+        Some("/etc/localtime"),
+        Some(":/etc/localtime"),
+        Some("/nonexistent/zone"),
+        Some("/usr/share/zoneinfo"),
+        Some(good.as_str()),
+        Some(bad.as_str()),
+    ]
+    .into_iter()
+    .map(|v| v.map(str::to_string))
+    .collect();
+
+    for tz in &tz_values {
+        let answer = go.run_with("local", &input, |cmd| match tz {
+            Some(v) => {
+                cmd.env("TZ", v);
+            }
+            None => {
+                cmd.env_remove("TZ");
+            }
+        });
+        let answer = String::from_utf8(answer).unwrap();
+        let zone = time_core::tz::local_zone_candidates(tz.as_deref())
+            .resolve(|path| std::fs::read(path).ok());
+        let inputs: Vec<String> = secs.iter().map(|s| format!("TZ={tz:?} {s}")).collect();
+        let mine: Vec<String> = secs
+            .iter()
+            .map(|&s| format!("{}\t{}", zone.name(), ours(&zone, s, 0)))
+            .collect();
+        assert_lines_equal("time.Local", &inputs, &mine, &answer);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

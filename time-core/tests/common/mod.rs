@@ -98,9 +98,18 @@ impl GoTool {
     /// As [`GoTool::run`], for answers that may hold bytes that are not
     /// UTF-8 (Go prints zone abbreviations from damaged files verbatim).
     pub fn run_bytes(&self, mode: &str, input: &str, env: &[(&str, &str)]) -> Vec<u8> {
-        let mut child = Command::new(&self.exe)
-            .arg(mode)
-            .envs(env.iter().copied())
+        self.run_with(mode, input, |cmd| {
+            cmd.envs(env.iter().copied());
+        })
+    }
+
+    /// As [`GoTool::run_bytes`], with the command adjusted by `setup`
+    /// (e.g. to remove a variable rather than set it).
+    pub fn run_with(&self, mode: &str, input: &str, setup: impl FnOnce(&mut Command)) -> Vec<u8> {
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg(mode);
+        setup(&mut cmd);
+        let mut child = cmd
             .env_remove("ZONEINFO")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -11,6 +11,7 @@
 //	json:    "timeHex nanoTimeHex"        -> json.NewEncoder(os.Stdout).Encode(Time{...}) (its own newline)
 //	zone:    "name secs nanos"            -> time.Unix(secs, nanos).In(time.LoadLocation(name)).String()
 //	tzdata:  "tzifHex secs..."            -> "ERR" or the String() of each instant, tab-separated
+//	local:   "secs"                       -> "time.Local.String()\ttime.Unix(secs, 0).String()" (zone from $TZ)
 package main
 
 import (
@@ -76,6 +77,8 @@ func main() {
 				s = append(s, time.Unix(num(sec), 0).In(loc).String())
 			}
 			fmt.Fprintln(out, strings.Join(s, "\t"))
+		case "local":
+			fmt.Fprintf(out, "%s\t%s\n", time.Local.String(), time.Unix(num(f[0]), 0).String())
 		default:
 			fail("unknown mode " + os.Args[1])
 		}
