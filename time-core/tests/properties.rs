@@ -231,3 +231,29 @@ proptest! {
         prop_assert_eq!(back, r);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// Any instant has a zone in every system zone, and `String()` in that
+    /// zone still names the instant (the zone's offset undoes the wall
+    /// clock). Skipped quietly where the machine has no zoneinfo; the
+    /// differential tests insist on it under CI.
+    #[test]
+    fn zone_at_is_total_and_consistent(secs in any::<i64>(), which in 0usize..4) {
+        let name = ["America/New_York", "Pacific/Chatham", "Europe/Dublin", "Australia/Lord_Howe"][which];
+        let Ok(bytes) = std::fs::read(format!("/usr/share/zoneinfo/{name}")) else {
+            return Ok(());
+        };
+        let tz = time_core::TimeZone::from_tzif(name, &bytes).unwrap();
+        let t = Timestamp::new(secs, 0).unwrap();
+        let zone = tz.zone_at(t);
+        prop_assert!(zone.offset_seconds().abs() < 86_400);
+        let s = GoTime::new(t, zone.clone()).to_string();
+        let p = parse_go_string(&s, false);
+        let local = days_from_civil(p.year, p.month, p.day) * 86_400
+            + p.hour * 3_600 + p.minute * 60 + p.second;
+        prop_assert_eq!(local - zone.offset_seconds() as i128, secs as i128, "{}", s);
+        prop_assert_eq!(p.name.as_str(), zone.name());
+    }
+}

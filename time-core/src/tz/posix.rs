@@ -386,6 +386,21 @@ mod tests {
     }
 
     #[test]
+    fn every_i64_second_has_a_zone() {
+        for tz in [
+            "CET-1CEST,M3.5.0,M10.5.0/3",
+            "<+1245>-12:45<+1345>,M9.5.0/2:45,M4.1.0/3:45",
+            "XXX-22:59:59YYY,J1/167,365/-167",
+        ] {
+            let z = PosixTz::parse(tz).unwrap();
+            for sec in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX - 1, i64::MAX] {
+                let zone = z.zone_at(sec);
+                assert!(zone.offset_seconds().abs() < 86_400, "{tz} at {sec}");
+            }
+        }
+    }
+
+    #[test]
     fn zeller_weekdays() {
         // The last Sunday of March 2024 is the 31st (day 90 of the year,
         // zero-based), at 01:00 UTC for CET.
