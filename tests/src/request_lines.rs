@@ -107,6 +107,19 @@ pub fn assert_forwarded_exactly_once(logged: &[RequestLine], forwarded: &[Reques
     );
 }
 
+/// While the server is still logging (probes, scrapes), the forwarded copy
+/// lags: asserts it is exactly the first lines of `logged`, in order, with
+/// nothing repeated. Read `forwarded` before `logged` so the log is ahead.
+pub fn assert_forwarded_prefix(logged: &[RequestLine], forwarded: &[RequestLine]) {
+    assert!(
+        forwarded.len() <= logged.len(),
+        "the sidecar forwarded {} request lines but the server logged only {}: something was repeated",
+        forwarded.len(),
+        logged.len()
+    );
+    assert_forwarded_exactly_once(&logged[..forwarded.len()], forwarded);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +153,8 @@ mod tests {
             assert!(result.is_err(), "{bad:?} was accepted");
         }
         assert_forwarded_exactly_once(&logged, &logged.clone());
+        assert_forwarded_prefix(&logged, &logged[..1]);
+        let repeated = parse_all("GET /a 200 1us #1\nGET /a 200 1us #1\n");
+        assert!(std::panic::catch_unwind(|| assert_forwarded_prefix(&logged, &repeated)).is_err());
     }
 }

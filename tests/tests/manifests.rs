@@ -544,15 +544,17 @@ fn checkov_finds_nothing_beyond_the_justified_skips() {
 }
 
 #[test]
-fn alerting_rules_load_in_promtool() {
-    let test = "alerting_rules_load_in_promtool";
-    let Some(kubectl) = kubectl(test) else { return };
+fn alerting_rules_load_in_promtool_and_fire_on_their_series() {
+    let test = "alerting_rules_load_in_promtool_and_fire_on_their_series";
+    let Some(kubectl) = kubectl(test) else {
+        return;
+    };
     let Some(promtool) = tools::require(test, &["promtool"]) else {
         return;
     };
     let mon = kustomize::render(&kubectl, "manifests/overlays/monitoring");
     let rules = &mon.get("PrometheusRule", "time-service")["spec"];
-    let dir = scan_dir();
+    let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rules.yaml");
     // JSON is YAML: promtool reads it as a rule file.
     std::fs::write(&file, serde_json::to_string_pretty(rules).unwrap()).unwrap();
@@ -566,4 +568,26 @@ fn alerting_rules_load_in_promtool() {
         out.contains(&format!("SUCCESS: {count} rules found")),
         "{out}"
     );
+
+    // Unit tests of the alerts (series in, alerts out), beside the rule file.
+    let cases = dir.path().join("alerts_test.yaml");
+    std::fs::copy(
+        workspace::root().join("tests/tests/fixtures/alerts_test.yaml"),
+        &cases,
+    )
+    .unwrap();
+    let out = tools::stdout_of(
+        Command::new(&promtool[0])
+            .args(["test", "rules"])
+            .arg(&cases),
+    );
+    assert!(out.contains("SUCCESS"), "{out}");
+    let tested = std::fs::read_to_string(&cases).unwrap();
+    for rule in rules["groups"][0]["rules"].as_array().unwrap() {
+        let name = rule["alert"].as_str().unwrap();
+        assert!(
+            tested.contains(&format!("alertname: {name}")),
+            "alert {name} has no promtool test"
+        );
+    }
 }
