@@ -107,6 +107,7 @@ impl Config {
     /// Where log lines go.
     pub fn sink_options(&self) -> SinkOptions {
         SinkOptions {
+            stdout: true,
             file: self.log_file.as_ref().map(|path| FileOptions {
                 path: path.clone(),
                 max_bytes: self.log_max_bytes,

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Benchmark: our time-server against the chapter's Go service, on this
+# machine, in one run. Each server runs alone, pinned to core 0 (taskset),
+# with wrk pinned to core 1, at several concurrencies on /time and
+# /nanotime, with per-request logging on in both (each server's log output
+# redirected to a file), repeated; prints medians of requests/s and p99
+# latency with the Rust/Go ratios, the idle RSS of each, and draws
+# docs/bench-server.svg.
+#
+# Usage: scripts/bench-server.sh            (3 repetitions x 10 s)
+#        REPS=1 DURATION=3 scripts/bench-server.sh   (quick look)
+# Env:   CONCURRENCY="1 16 64 256" PATHS="/time /nanotime"
+#        RUST_ARGS="--log-file /tmp/x.log"  (extra flags for time-server)
+#        OUT=dir (keep raw results there; default a temp dir)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+REPS=${REPS:-3}
+DURATION=${DURATION:-10}
+CONCURRENCY=${CONCURRENCY:-"1 16 64 256"}
+PATHS=${PATHS:-"/time /nanotime"}
+RUST_ARGS=${RUST_ARGS:-}
+GO_PORT=8080            # hard-coded in the chapter's main.go
+RUST_PORT=18080
+SERVER_CPU=0
+LOAD_CPU=1
+export PATH="$PATH:/usr/lib/go/bin"
+
+WORK=$(mktemp -d /tmp/bench-server.XXXXXX)
+OUT=${OUT:-$WORK/results}
+mkdir -p "$OUT"
+SERVER_PID=""
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK/go" "$WORK/logs"
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk || ! need go || ! need taskset; then
+  echo "bench: installing wrk golang-go util-linux" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk golang-go util-linux >/dev/null
+fi
+if [[ $(nproc --all) -lt 2 ]]; then
+  echo "bench: needs 2 cores (server and load generator on different ones)" >&2
+  exit 1
+fi
+
+# --- build both -------------------------------------------------------------
+echo "bench: building the Go reference with $(go version | cut -d' ' -f3)" >&2
+mkdir -p "$WORK/go/src"
+cp /work/shared/reference/go-time-service/* "$WORK/go/src/"
+(cd "$WORK/go/src" && GOCACHE="$WORK/go/cache" GOPATH="$WORK/go/path" GOFLAGS=-mod=mod \
+  go build -o "$WORK/go/go-time-service" .)
+GO_BIN="$WORK/go/go-time-service"
+
+echo "bench: building time-server (release)" >&2
+cargo build --release -p time-server --quiet
+RUST_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/time-server"
+
+# --- helpers ----------------------------------------------------------------
+wait_port() { # port
+  for _ in $(seq 1 500); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$1/time" 2>/dev/null; then return 0; fi
+    sleep 0.01
+  done
+  echo "bench: server on port $1 did not come up" >&2
+  return 1
+}
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+start_server() { # name
+  mkdir -p "$WORK/logs"
+  if ss -ltn "( sport = :$GO_PORT or sport = :$RUST_PORT )" | grep -q LISTEN; then
+    echo "bench: port $GO_PORT or $RUST_PORT is already in use" >&2
+    exit 1
+  fi
+  case $1 in
+    go)
+      # Go's log package writes to stderr: both streams to the file.
+      taskset -c $SERVER_CPU "$GO_BIN" >"$WORK/logs/go.log" 2>&1 &
+      SERVER_PID=$!; PORT=$GO_PORT ;;
+    rust)
+      # shellcheck disable=SC2086
+      RUST_LOG=info taskset -c $SERVER_CPU "$RUST_BIN" --listen 127.0.0.1:$RUST_PORT \
+        --shutdown-delay 0s $RUST_ARGS >"$WORK/logs/rust.log" 2>&1 &
+      SERVER_PID=$!; PORT=$RUST_PORT ;;
+  esac
+  wait_port "$PORT"
+  sleep 0.5
+  echo "$1 idle_rss_kib $(rss_kib "$SERVER_PID")" >>"$OUT/rss.txt"
+}
+
+stop_server() { # name
+  echo "$1 loaded_rss_kib $(rss_kib "$SERVER_PID")" >>"$OUT/rss.txt"
+  kill -TERM "$SERVER_PID"
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+  rm -rf "$WORK/logs"
+}
+
+# wrk's "99%  1.23ms" in microseconds.
+to_us() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+    if (u == "us") m = 1; else if (u == "ms") m = 1000; else if (u == "s") m = 1000000; else if (u == "m") m = 60000000; else m = 1;
+    printf "%.1f", n * m }'
+}
+
+run_load() { # name port path conns rep
+  local raw="$OUT/wrk-$1-${3//\//}-c$4-r$5.txt"
+  taskset -c $LOAD_CPU wrk -t1 -c"$4" -d"${DURATION}s" --latency "http://127.0.0.1:$2$3" >"$raw"
+  local rps p99 errors
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$raw")
+  p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$raw")")
+  errors=$(awk '/Non-2xx|Socket errors/ {print}' "$raw" | tr '\n' ' ')
+  [[ -z "$errors" ]] || echo "bench: $1 $3 c=$4: $errors" >&2
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$3" "$4" "$5" "$rps" "$p99" >>"$OUT/runs.tsv"
+}
+
+# --- run --------------------------------------------------------------------
+: >"$OUT/runs.tsv"; : >"$OUT/rss.txt"
+echo "bench: $REPS x ${DURATION}s per point; servers on core $SERVER_CPU, wrk on core $LOAD_CPU" >&2
+for rep in $(seq 1 "$REPS"); do
+  for name in go rust; do
+    start_server $name
+    for path in $PATHS; do
+      for c in $CONCURRENCY; do
+        echo "bench: rep $rep $name $path c=$c" >&2
+        run_load $name "$PORT" "$path" "$c" "$rep"
+      done
+    done
+    stop_server $name
+  done
+done
+
+python3 scripts/bench-server/report.py "$OUT" "$ROOT/docs/bench-server.svg"
+echo "bench: raw results in $OUT" >&2
