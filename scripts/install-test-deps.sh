@@ -11,6 +11,7 @@ APT_PACKAGES=(
   podman runc crun catatonit containernetworking-plugins iptables buildah
   fuse-overlayfs slirp4netns uidmap   # build the image and play the pod offline
   curl jq procps util-linux           # taskset, pgrep, ps for the process tests
+  python3-yaml                        # e2e reads rendered manifests (YAML) as JSON
 )
 PIP_PACKAGES=(kubernetes-validate checkov)
 
