@@ -148,7 +148,10 @@ pub async fn run(
                 rescan = true;
             }
         }
-        if rescan || now.duration_since(last_scan) >= BUSY_SCAN_EVERY {
+        if rescan
+            || now.duration_since(last_scan) >= BUSY_SCAN_EVERY
+            || watcher.take_names_changed()
+        {
             tailer.scan();
             watcher.watch(&tailer.watch_dirs());
             last_scan = now;
@@ -204,12 +207,11 @@ pub async fn run(
         let store_due = dirty.then(|| last_store + CHECKPOINT_EVERY);
         tokio::select! {
             _ = watcher.changed() => {}
-            _ = sleep(config.poll_interval) => {}
+            _ = sleep(config.poll_interval) => { rescan = true; }
             _ = shutdown.wait(), if drain_deadline.is_none() => {}
             _ = sleep_until(linger_end.unwrap_or(now)), if linger_end.is_some() => {}
             _ = sleep_until(store_due.unwrap_or(now)), if store_due.is_some() => {}
         }
-        rescan = true;
     }
 }
 

@@ -30,6 +30,10 @@ const GONE_GRACE: Duration = Duration::from_secs(1);
 /// Truncated files whose former head is remembered to recognise their copy.
 const REMEMBERED_TRUNCATIONS: usize = 16;
 
+/// Files let go whose position is remembered, in case they were only missed
+/// by a scan racing with renames and show up again.
+const REMEMBERED_RELEASES: usize = 256;
+
 /// Why the tailer cannot be built.
 #[derive(Debug, thiserror::Error)]
 pub enum TailError {
@@ -106,6 +110,8 @@ pub struct Tailer {
     /// Checkpoint entries not yet matched to a file (first scan only).
     resume: Vec<FileCheckpoint>,
     truncated_heads: Vec<(Head, u64, Arc<Path>)>,
+    /// Files let go (most recent last), to resume them if seen again.
+    released: Vec<FileCheckpoint>,
     next_key: u64,
     buf: Vec<u8>,
     events: Arc<dyn TailEvents>,
@@ -148,6 +154,7 @@ impl Tailer {
             files: Vec::new(),
             resume: checkpoint.files,
             truncated_heads: Vec::new(),
+            released: Vec::new(),
             next_key: 0,
             buf: Vec::new(),
             events,
@@ -265,8 +272,15 @@ impl Tailer {
         let mut offset = 0;
         let mut head = Head::default();
         let mut fresh = true;
-        if let Some(pos) = self.resume.iter().position(|c| c.id == id) {
-            let cp = self.resume.swap_remove(pos);
+        let known = match self.resume.iter().position(|c| c.id == id) {
+            Some(pos) => Some(self.resume.swap_remove(pos)),
+            None => self
+                .released
+                .iter()
+                .rposition(|c| c.id == id)
+                .map(|pos| self.released.remove(pos)),
+        };
+        if let Some(cp) = known {
             if cp.head().matches(&file, size)? && cp.offset <= size {
                 offset = cp.offset;
                 head = cp.head();
@@ -301,13 +315,27 @@ impl Tailer {
         let mut batch = Batch::default();
         let now = Instant::now();
         self.refresh();
+        let released = &mut self.released;
         self.files.retain(|t| {
             let done = !t.present && t.offset >= t.size && !t.copy_wait;
             if done {
                 self.events.file_closed(&t.path);
+                // A scan racing with a cascade of renames can miss a file
+                // that still exists: remember where it was.
+                released.push(FileCheckpoint {
+                    path: t.path.to_path_buf(),
+                    id: t.id,
+                    head_len: t.head.len,
+                    head_hash: t.head.hash,
+                    offset: t.offset,
+                });
             }
             !done
         });
+        if self.released.len() > REMEMBERED_RELEASES {
+            let excess = self.released.len() - REMEMBERED_RELEASES;
+            self.released.drain(..excess);
+        }
         let mut order: Vec<usize> = (0..self.files.len()).collect();
         order.sort_by_key(|&i| (self.files[i].mtime, self.files[i].key));
         let chunk = (64 * 1024).max(self.max_line + 2);

@@ -7,9 +7,10 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use inotify::{Inotify, WatchMask, Watches};
+use inotify::{EventMask, Inotify, WatchMask, Watches};
 use tokio::sync::Notify;
 
 /// Directory watches and the wake-up they trigger.
@@ -18,6 +19,9 @@ pub struct Watcher {
     watches: Option<Watches>,
     watched: HashSet<PathBuf>,
     wake: Arc<Notify>,
+    /// Set when names changed (create, rename, delete): the directory must
+    /// be scanned again even while the pipeline is busy reading.
+    names_changed: Arc<AtomicBool>,
 }
 
 impl Watcher {
@@ -26,17 +30,35 @@ impl Watcher {
     /// does nothing and the pipeline relies on its poll.
     pub fn new() -> Self {
         let wake = Arc::new(Notify::new());
+        let names_changed = Arc::new(AtomicBool::new(false));
         let watches = match Inotify::init() {
             Ok(mut inotify) => {
                 let watches = inotify.watches();
                 let notify = Arc::clone(&wake);
+                let names = Arc::clone(&names_changed);
+                let naming = EventMask::CREATE
+                    | EventMask::DELETE
+                    | EventMask::MOVED_FROM
+                    | EventMask::MOVED_TO
+                    | EventMask::Q_OVERFLOW
+                    | EventMask::DELETE_SELF
+                    | EventMask::MOVE_SELF;
                 let spawned = std::thread::Builder::new()
                     .name("inotify".into())
                     .spawn(move || {
                         let mut buf = [0u8; 4096];
                         loop {
                             match inotify.read_events_blocking(&mut buf) {
-                                Ok(_) => notify.notify_one(),
+                                Ok(events) => {
+                                    let mut renamed = false;
+                                    for e in events {
+                                        renamed |= e.mask.intersects(naming);
+                                    }
+                                    if renamed {
+                                        names.store(true, Ordering::Release);
+                                    }
+                                    notify.notify_one();
+                                }
                                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                                 Err(e) => {
                                     log::warn!("inotify stopped ({e}); relying on polling");
@@ -62,6 +84,7 @@ impl Watcher {
             watches,
             watched: HashSet::new(),
             wake,
+            names_changed,
         }
     }
 
@@ -96,6 +119,12 @@ impl Watcher {
         // A watched directory that was removed loses its watch in the
         // kernel; forget it so it is watched again once it comes back.
         self.watched.retain(|d| Path::new(d).is_dir());
+    }
+
+    /// True (once) when a name changed in a watched directory since the
+    /// previous call; always true without inotify, since then we cannot know.
+    pub fn take_names_changed(&self) -> bool {
+        self.watches.is_none() || self.names_changed.swap(false, Ordering::AcqRel)
     }
 
     /// Resolves at the next change after the previous call (a change that
