@@ -62,6 +62,21 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("rfc3339_nano", |b| b.iter(|| black_box(&t).rfc3339_nano()));
 
+    // zone_at alone: inside the transition table (Moscow, 2018) and past it,
+    // where a DST footer rule is evaluated (New York, 2040).
+    c.bench_function("zone_at/table", |b| {
+        b.iter(|| black_box(&local).zone_at(black_box(instant)))
+    });
+    let new_york = std::fs::read("/usr/share/zoneinfo/America/New_York")
+        .ok()
+        .and_then(|bytes| TimeZone::from_tzif("America/New_York", &bytes).ok());
+    if let Some(new_york) = new_york {
+        let in_2040 = Timestamp::new(2_225_000_000, 0).expect("valid");
+        c.bench_function("zone_at/footer_rule", |b| {
+            b.iter(|| black_box(&new_york).zone_at(black_box(in_2040)))
+        });
+    }
+
     let body = TimeResponse::time(t.to_string());
     c.bench_function("to_go_json", |b| b.iter(|| black_box(&body).to_go_json()));
     c.bench_function("nanotime_body", |b| {
