@@ -53,7 +53,7 @@
 //! - [`zone`]: the offset and abbreviation an instant is shown in.
 //! - [`tz`]: time zones with rules (TZif files, POSIX `TZ` footers) and Go's
 //!   choice of the local zone, as pure functions over bytes.
-//! - [`format`]: Go's `String()` and `RFC3339Nano`.
+//! - [`format`](mod@format): Go's `String()` and `RFC3339Nano`.
 //! - [`response`]: the JSON body, encoded as Go's `json.Encoder` writes it.
 //! - [`clock`]: the only code that reads the system clock.
 //! - [`error`]: what can go wrong.
