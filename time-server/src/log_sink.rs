@@ -15,6 +15,7 @@
 //! one write, and on a single core the writer thread does not preempt the
 //! server after each request. There is no timer anywhere.
 
+use std::cell::Cell;
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -107,6 +108,10 @@ struct Queue {
     writing: bool,
     /// The writer is asleep on `wake`: only then is a notification needed.
     writer_waiting: bool,
+    /// The writer should take the queue. It does not take it merely because
+    /// it is non-empty: on one core that would have it preempt the server
+    /// for every line or two.
+    wanted: bool,
 }
 
 #[derive(Debug)]
@@ -137,9 +142,15 @@ impl Shared {
         }
     }
 
-    /// Wakes the writer thread if it sleeps.
+    /// Asks the writer thread to take what is queued.
     fn wake_writer(&self) {
-        if self.lock().writer_waiting {
+        let mut queue = self.lock();
+        if queue.buf.is_empty() {
+            return;
+        }
+        queue.wanted = true;
+        if queue.writer_waiting {
+            drop(queue);
             self.wake.notify_one();
         }
     }
@@ -189,9 +200,10 @@ impl LogSink {
     }
 
     /// A hook for the async runtime's `on_thread_park`: from its creation
-    /// until it is dropped (with the runtime), records no longer wake the
-    /// writer thread themselves; the hook does when the runtime thread runs
-    /// out of work, or a record does once [`WAKE_BYTES`] are queued.
+    /// until it is dropped (with the runtime), records logged on a thread
+    /// that calls the hook no longer wake the writer thread themselves; the
+    /// hook does when the runtime thread runs out of work, or a record does
+    /// once [`WAKE_BYTES`] are queued.
     pub fn idle_hook(&self) -> IdleHook {
         self.shared.deferred.store(true, Ordering::SeqCst);
         IdleHook {
@@ -273,16 +285,23 @@ impl Write for QueueWriter {
             return Ok(record.len());
         }
         queue.buf.extend_from_slice(record);
-        if !queue.writer_waiting {
-            // The writer is busy and will look at the queue again.
+        if queue.wanted {
+            // Already asked for; the writer takes this record too.
             return Ok(record.len());
         }
-        if self.shared.deferred.load(Ordering::Relaxed) && queue.buf.len() < WAKE_BYTES {
+        if self.shared.deferred.load(Ordering::Relaxed)
+            && CALLS_IDLE_HOOK.with(Cell::get)
+            && queue.buf.len() < WAKE_BYTES
+        {
             self.shared.pending.store(true, Ordering::Release);
             return Ok(record.len());
         }
+        queue.wanted = true;
+        let waiting = queue.writer_waiting;
         drop(queue);
-        self.shared.wake.notify_one();
+        if waiting {
+            self.shared.wake.notify_one();
+        }
         Ok(record.len())
     }
 
@@ -302,6 +321,7 @@ pub struct IdleHook {
 impl IdleHook {
     /// Call from `on_thread_park`: writes out what was queued meanwhile.
     pub fn on_idle(&self) {
+        CALLS_IDLE_HOOK.with(|calls| calls.set(true));
         if self.shared.pending.swap(false, Ordering::Acquire) {
             self.shared.wake_writer();
         }
@@ -316,6 +336,15 @@ impl Drop for IdleHook {
     }
 }
 
+thread_local! {
+    /// This thread runs [`IdleHook::on_idle`] whenever it runs out of work
+    /// (a runtime worker, seen to park). Records logged from any other
+    /// thread (the thread in `block_on` of a multi-thread runtime, blocking
+    /// threads) would wait for some worker's next park, so they wake the
+    /// writer themselves.
+    static CALLS_IDLE_HOOK: Cell<bool> = const { Cell::new(false) };
+}
+
 fn bytecount_lines(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
@@ -328,7 +357,7 @@ fn write_loop(shared: &Shared, stdout: bool, mut file: Option<LogFile>) {
     loop {
         let closing = {
             let mut queue = shared.lock();
-            while queue.buf.is_empty() && !queue.closing {
+            while !queue.closing && (!queue.wanted || queue.buf.is_empty()) {
                 queue.writer_waiting = true;
                 queue = shared.wake.wait(queue).unwrap_or_else(|p| p.into_inner());
                 queue.writer_waiting = false;
@@ -336,6 +365,7 @@ fn write_loop(shared: &Shared, stdout: bool, mut file: Option<LogFile>) {
             // The queue keeps the (empty) buffer we wrote last time, so
             // neither side allocates in steady state.
             std::mem::swap(&mut queue.buf, &mut batch);
+            queue.wanted = false;
             queue.writing = !batch.is_empty();
             queue.closing && batch.is_empty()
         };
@@ -569,7 +599,10 @@ mod tests {
         let path = dir.path().join("t.log");
         let sink = file_sink(&path, DEFAULT_QUEUE_BYTES);
         wait_until_writer_sleeps(&sink);
-        let _hook = sink.idle_hook(); // never called: a runtime that never idles
+        let hook = sink.idle_hook();
+        // This thread is a runtime thread that went idle once (nothing
+        // queued yet) and then never again.
+        hook.on_idle();
         let mut writer = sink.writer();
         let line = [b'x'; 1023];
         for _ in 0..(WAKE_BYTES / 1024) {
@@ -581,7 +614,28 @@ mod tests {
             assert!(Instant::now() < deadline, "not woken by size alone");
             std::thread::sleep(Duration::from_millis(1));
         }
-        drop(_hook);
+
+        // A thread that never runs the hook (say, block_on's thread of a
+        // multi-thread runtime) does not wait for a worker to go idle.
+        wait_until_writer_sleeps(&sink);
+        std::thread::spawn({
+            let mut writer = sink.writer();
+            move || writer.write_all(b"from elsewhere\n").unwrap()
+        })
+        .join()
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(&path)
+            .unwrap()
+            .ends_with("from elsewhere\n")
+        {
+            assert!(
+                Instant::now() < deadline,
+                "record from a non-runtime thread not written"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        drop(hook);
         sink.finish();
     }
 

@@ -57,8 +57,12 @@ fn serve(config: Config, clock: SystemClock) -> anyhow::Result<()> {
         builder.worker_threads(config.workers());
         builder
     };
+    // Log lines are written when the server runs out of work (or 64 KiB
+    // are queued): one write per busy stretch instead of one per request.
+    let idle = sink.idle_hook();
     let runtime = runtime
         .enable_all()
+        .on_thread_park(move || idle.on_idle())
         .build()
         .context("starting the tokio runtime")?;
 
