@@ -161,7 +161,9 @@ impl TimeZone {
             return &table.zones[table.first_zone].zone;
         }
         // "Binary search for entry with largest time <= sec." Go's loop,
-        // kept as is so that unsorted data gives Go's answer too.
+        // kept as is so that damaged, unsorted data gets the answer of Go's
+        // lookup too (Go may answer those from the cache it fills at load
+        // time for "now"; a pure function cannot follow that).
         let (mut lo, mut hi) = (0, tx.len());
         while hi - lo > 1 {
             let m = lo + (hi - lo) / 2;
