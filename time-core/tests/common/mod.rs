@@ -50,7 +50,12 @@ pub fn timediff(test: &str) -> Option<&'static GoTool> {
     TOOL.get_or_init(|| {
         let go = go_or_skip(test)?;
         let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("time-core-go");
-        let exe_dir = work.join(format!("bin-{}", std::process::id()));
+        // One directory per test binary, reused run after run.
+        let test_binary = std::env::current_exe()
+            .ok()
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "tests".to_string());
+        let exe_dir = work.join(format!("bin-{test_binary}"));
         std::fs::create_dir_all(&exe_dir).expect("create the Go build directory");
         let exe = exe_dir.join("timediff");
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/go/timediff");
