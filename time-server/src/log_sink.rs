@@ -554,6 +554,8 @@ mod tests {
             })
             .build()
             .unwrap();
+        // The runtime thread goes idle once, and so is known to run the hook.
+        runtime.block_on(async { tokio::time::sleep(Duration::from_millis(1)).await });
         let writer = sink.writer();
         runtime.block_on(async move {
             // 100 tasks log without yielding to the idle state in between.
