@@ -213,6 +213,11 @@ fn base_pod_is_the_one_users_are_told_about() {
         service["ports"],
         serde_json::json!([{"name": "http", "port": 8080, "targetPort": "http", "protocol": "TCP"}])
     );
+    // The HPA owns the replica count: a re-apply must not reset it.
+    assert_eq!(
+        base.get("Deployment", "time-service")["spec"]["replicas"],
+        Value::Null
+    );
     let hpa = &base.get("HorizontalPodAutoscaler", "time-service");
     assert_eq!(hpa["apiVersion"], "autoscaling/v2");
     assert_eq!(hpa["spec"]["minReplicas"], 1);
