@@ -184,6 +184,11 @@ impl Tailer {
         self.files.iter().map(|t| Arc::clone(&t.path)).collect()
     }
 
+    /// True while the file with this identity is followed (held open).
+    pub fn follows(&self, id: FileId) -> bool {
+        self.files.iter().any(|t| t.id == id)
+    }
+
     /// Bytes written to followed files and not yet delivered.
     pub fn lag_bytes(&self) -> u64 {
         self.files
@@ -492,7 +497,8 @@ impl Tailer {
         }
     }
 
-    /// Where every followed file stands, to be stored.
+    /// Where every followed file stands, to be stored. Before the first
+    /// scan that is still the checkpoint it was built from.
     pub fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
             version: VERSION,
@@ -506,6 +512,7 @@ impl Tailer {
                     head_hash: t.head.hash,
                     offset: t.offset,
                 })
+                .chain(self.resume.iter().cloned())
                 .collect(),
         }
     }
