@@ -85,43 +85,170 @@ fn deployment_for_podman(kubectl: &std::path::Path) -> (Value, u16, u16) {
 /// `kubectl logs`) shows them. Only stdout: the sidecar's stderr carries its
 /// own diagnostics, including its admin endpoint's request lines, which
 /// have their own numbering.
-fn podman_logs(lab: &Lab, container: &str) -> Vec<RequestLine> {
-    let out = tools::run_ok(lab.podman().args(["logs", container]));
-    request_lines::parse_all(&String::from_utf8_lossy(&out.stdout))
+/// Builds the image as a user without a registry would (static binaries
+/// stand in for the Dockerfile's builder stage); returns its size in bytes.
+fn build_image(lab: &Lab) -> u64 {
+    let mut build = Command::new(workspace::root().join("scripts/pod/build-image.sh"));
+    build.arg(IMAGE);
+    lab.bind(&mut build);
+    tools::stdout_of(&mut build)
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("build-image.sh prints the image size last")
 }
 
-/// Waits until the sidecar has forwarded the line with sequence number `seq`.
-fn wait_forwarded(lab: &Lab, sidecar: &str, seq: u64) {
-    wait::until(
-        &format!("the sidecar to forward line #{seq}"),
-        Duration::from_secs(30),
-        Duration::from_millis(200),
-        || {
-            let forwarded = podman_logs(lab, sidecar);
-            match forwarded.last() {
+/// The pod `podman kube play` made from the base Deployment.
+struct PlayedPod<'a> {
+    lab: &'a Lab,
+    manifest: std::path::PathBuf,
+    server_ctr: String,
+    sidecar_ctr: String,
+    /// `http://127.0.0.1:<hostPort of http>`
+    server: String,
+    /// `http://127.0.0.1:<hostPort of admin>`
+    admin: String,
+    http_port: u16,
+    admin_port: u16,
+}
+
+impl<'a> PlayedPod<'a> {
+    fn play(lab: &'a Lab, kubectl: &std::path::Path) -> PlayedPod<'a> {
+        let (deployment, http_port, admin_port) = deployment_for_podman(kubectl);
+        let manifest = lab.dir().join("time-service.yaml");
+        std::fs::write(&manifest, kustomize::to_yaml_stream(&[deployment])).unwrap();
+        let path = manifest.to_str().expect("temp paths are UTF-8");
+        lab.run(&["kube", "play", "--network", "slirp4netns", path]);
+        let pods = lab.run(&["pod", "ps", "--format", "{{.Name}}"]);
+        let pod = pods.trim();
+        assert!(
+            !pod.is_empty() && !pod.contains('\n'),
+            "expected one pod, got {pods:?}"
+        );
+        PlayedPod {
+            lab,
+            server_ctr: format!("{pod}-time-server"),
+            sidecar_ctr: format!("{pod}-sidecar"),
+            server: format!("http://127.0.0.1:{http_port}"),
+            admin: format!("http://127.0.0.1:{admin_port}"),
+            manifest,
+            http_port,
+            admin_port,
+        }
+    }
+
+    /// What the probes would check: both containers live and ready.
+    fn wait_ready(&self) {
+        for url in [
+            format!("{}/healthz", self.server),
+            format!("{}/readyz", self.server),
+            format!("{}/healthz", self.admin),
+            format!("{}/readyz", self.admin),
+        ] {
+            wait::until(
+                &url,
+                Duration::from_secs(60),
+                Duration::from_millis(200),
+                || {
+                    http::get(&url).and_then(|a| match a.status {
+                        200 => Ok(()),
+                        s => Err(format!("{s} {}", a.body)),
+                    })
+                },
+            );
+        }
+    }
+
+    /// The request lines in the log files of the shared volume (read from
+    /// the host), checked to be `#1..=#n`.
+    fn logged(&self) -> Vec<RequestLine> {
+        let dir = self
+            .lab
+            .run(&["volume", "inspect", "logs", "--format", "{{.Mountpoint}}"]);
+        request_lines::logged_in_dir(std::path::Path::new(dir.trim()))
+    }
+
+    /// The request lines in a container's stdout, as `podman logs` (podman's
+    /// `kubectl logs`) shows them. Only stdout: the sidecar's stderr carries
+    /// its own diagnostics, including its admin endpoint's request lines,
+    /// which have their own numbering.
+    fn stdout_lines(&self, container: &str) -> Vec<RequestLine> {
+        let out = tools::run_ok(self.lab.podman().args(["logs", container]));
+        request_lines::parse_all(&String::from_utf8_lossy(&out.stdout))
+    }
+
+    /// `kubectl logs deployment/time-service -c sidecar`.
+    fn forwarded(&self) -> Vec<RequestLine> {
+        self.stdout_lines(&self.sidecar_ctr)
+    }
+
+    /// Waits until the sidecar has forwarded the line numbered `seq`.
+    fn wait_forwarded(&self, seq: u64) {
+        wait::until(
+            &format!("the sidecar to forward line #{seq}"),
+            Duration::from_secs(30),
+            Duration::from_millis(200),
+            || match self.forwarded().last() {
                 Some(last) if last.seq >= seq => Ok(()),
                 last => Err(format!("last forwarded: {last:?}")),
-            }
-        },
-    );
+            },
+        );
+    }
+
+    /// Starts stopping both containers at once with SIGTERM and SIGKILL
+    /// after `grace` seconds, as the kubelet does, but not the pod's infra
+    /// container: `podman pod stop` stops that one first, and with it the
+    /// network, where a kubelet removes the sandbox only after the
+    /// containers. Returns the `podman stop` processes.
+    fn start_stopping(&self, grace: u64) -> Vec<Running> {
+        [&self.server_ctr, &self.sidecar_ctr]
+            .iter()
+            .map(|ctr| {
+                let mut stop = self.lab.podman();
+                stop.args(["stop", "--time", &grace.to_string(), ctr.as_str()]);
+                Running::spawn(&format!("podman-stop-{ctr}"), stop, self.lab.dir())
+            })
+            .collect()
+    }
+
+    fn exit_code(&self, container: &str) -> String {
+        self.lab
+            .run(&["inspect", container, "--format", "{{.State.ExitCode}}"])
+            .trim()
+            .to_string()
+    }
+
+    /// `podman kube down`: the pod and its volume go.
+    fn down(self) {
+        self.lab
+            .run(&["kube", "down", self.manifest.to_str().expect("UTF-8 path")]);
+        assert_eq!(
+            self.lab.run(&["pod", "ps", "-q"]).trim(),
+            "",
+            "kube down removed the pod"
+        );
+    }
+}
+
+/// The value of a single-series instant query, if there is one.
+fn scalar(prometheus: &Prometheus, promql: &str) -> Result<Option<f64>, String> {
+    Ok(prometheus.query(promql)?.first().map(|(_, v)| *v))
 }
 
 #[test]
 fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
     let test = "the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly";
-    let Some(found) = tools::require(
-        test,
-        &[
-            "podman",
-            "runc",
-            "catatonit",
-            "slirp4netns",
-            "kubectl",
-            "python3",
-            "prometheus",
-            "cargo",
-        ],
-    ) else {
+    let tools_needed = [
+        "podman",
+        "runc",
+        "catatonit",
+        "slirp4netns",
+        "kubectl",
+        "python3",
+        "prometheus",
+        "cargo",
+    ];
+    let Some(found) = tools::require(test, &tools_needed) else {
         return;
     };
     if !tools::is_root() {
@@ -133,16 +260,8 @@ fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
     // A private podman; dropped last, so it tears down whatever is left.
     let lab = Lab::start();
 
-    // Build the image as a user without a registry would (static binaries
-    // stand in for the Dockerfile's builder stage), and check what we ship.
-    let mut build = Command::new(workspace::root().join("scripts/pod/build-image.sh"));
-    build.arg(IMAGE);
-    lab.bind(&mut build);
-    let size: u64 = tools::stdout_of(&mut build)
-        .lines()
-        .last()
-        .and_then(|l| l.trim().parse().ok())
-        .expect("build-image.sh prints the image size last");
+    // The image: small, non-root, the server as entrypoint, both ports.
+    let size = build_image(&lab);
     eprintln!("image {IMAGE}: {size} bytes");
     assert!(
         size < MAX_IMAGE_BYTES,
@@ -159,61 +278,18 @@ fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
     assert_eq!(config["User"], "65532:65532");
     assert_eq!(config["Entrypoint"], json!(["/usr/local/bin/time-server"]));
     assert!(config["ExposedPorts"].get("8080/tcp").is_some(), "{config}");
+    assert!(config["ExposedPorts"].get("9090/tcp").is_some(), "{config}");
 
-    // kube play the rendered base manifest.
-    let (deployment, http_port, admin_port) = deployment_for_podman(kubectl);
-    let manifest = lab.dir().join("time-service.yaml");
-    std::fs::write(&manifest, kustomize::to_yaml_stream(&[deployment])).unwrap();
-    lab.run(&[
-        "kube",
-        "play",
-        "--network",
-        "slirp4netns",
-        manifest.to_str().unwrap(),
-    ]);
-    let pods = lab.run(&["pod", "ps", "--format", "{{.Name}}"]);
-    let pod = pods.trim().to_string();
-    assert!(
-        !pod.is_empty() && !pod.contains('\n'),
-        "expected one pod, got {pods:?}"
-    );
-    let (server_ctr, sidecar_ctr) = (format!("{pod}-time-server"), format!("{pod}-sidecar"));
-    let server = format!("http://127.0.0.1:{http_port}");
-    let admin = format!("http://127.0.0.1:{admin_port}");
-    for url in [
-        format!("{server}/healthz"),
-        format!("{server}/readyz"),
-        format!("{admin}/healthz"),
-        format!("{admin}/readyz"),
-    ] {
-        wait::until(
-            &url,
-            Duration::from_secs(60),
-            Duration::from_millis(200),
-            || {
-                http::get(&url).and_then(|a| {
-                    if a.status == 200 {
-                        Ok(())
-                    } else {
-                        Err(format!("{} {}", a.status, a.body))
-                    }
-                })
-            },
-        );
-    }
-
-    // The shared volume as the sidecar sees it, read from the host.
-    let log_dir = std::path::PathBuf::from(
-        lab.run(&["volume", "inspect", "logs", "--format", "{{.Mountpoint}}"])
-            .trim(),
-    );
+    // `kubectl apply -k manifests/`, podman style.
+    let pod = PlayedPod::play(&lab, kubectl);
+    pod.wait_ready();
 
     // Prometheus scrapes both containers through their host ports.
     let prometheus = Prometheus::start(
         prometheus_bin,
         &[
-            ("time-server", format!("127.0.0.1:{http_port}")),
-            ("sidecar", format!("127.0.0.1:{admin_port}")),
+            ("time-server", format!("127.0.0.1:{}", pod.http_port)),
+            ("sidecar", format!("127.0.0.1:{}", pod.admin_port)),
         ],
     );
 
@@ -221,58 +297,50 @@ fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
     // image has no time zone database, as with the Go binary).
     const N: usize = 20;
     for _ in 0..N {
-        let time = http::get_ok(&format!("{server}/time"));
+        let time = http::get_ok(&format!("{}/time", pod.server));
         assert_eq!(go_shape::check_time(&time.body).unwrap(), "+0000 UTC");
-        let nano = http::get_ok(&format!("{server}/nanotime"));
+        let nano = http::get_ok(&format!("{}/nanotime", pod.server));
         go_shape::check_nanotime(&nano.body, 60).unwrap();
     }
 
     // Prometheus: both targets up, and the request counter counts our requests.
     wait::until(
-        "Prometheus to see both targets up and all /time requests",
+        "Prometheus to see both targets and all requests",
         Duration::from_secs(30),
         Duration::from_millis(500),
         || {
-            let up = prometheus.query("up")?;
-            let up_jobs: Vec<String> = up
-                .iter()
-                .filter(|(_, v)| *v == 1.0)
-                .map(|(m, _)| m["job"].as_str().unwrap_or("").to_string())
-                .collect();
-            let time = prometheus.query(
+            let up_server = scalar(&prometheus, r#"up{job="time-server"}"#)?;
+            let up_sidecar = scalar(&prometheus, r#"up{job="sidecar"}"#)?;
+            let time = scalar(
+                &prometheus,
                 r#"sum(http_requests_total{job="time-server",route="/time",status="200"})"#,
             )?;
-            let nano = prometheus.query(
+            let nano = scalar(
+                &prometheus,
                 r#"sum(http_requests_total{job="time-server",route="/nanotime",status="200"})"#,
             )?;
-            let forwarded =
-                prometheus.query(r#"sum(log_sidecar_lines_forwarded_total{job="sidecar"})"#)?;
-            let value = |r: &[(Value, f64)]| r.first().map(|(_, v)| *v);
-            let state = format!(
-                "up: {up_jobs:?}, /time: {:?}, /nanotime: {:?}, forwarded: {:?}",
-                value(&time),
-                value(&nano),
-                value(&forwarded)
-            );
-            let both_up = up_jobs.len() == 2
-                && up_jobs.contains(&"time-server".into())
-                && up_jobs.contains(&"sidecar".into());
-            if both_up
-                && value(&time) == Some(N as f64)
-                && value(&nano) == Some(N as f64)
-                && value(&forwarded) >= Some(2.0 * N as f64)
+            let forwarded = scalar(
+                &prometheus,
+                r#"sum(log_sidecar_lines_forwarded_total{job="sidecar"})"#,
+            )?;
+            let n = Some(N as f64);
+            if up_server == Some(1.0)
+                && up_sidecar == Some(1.0)
+                && time == n
+                && nano == n
+                && forwarded >= Some(2.0 * N as f64)
             {
                 Ok(())
             } else {
-                Err(state)
+                Err(format!("up: {up_server:?}/{up_sidecar:?}, /time: {time:?}, /nanotime: {nano:?}, forwarded: {forwarded:?}"))
             }
         },
     );
 
-    // `kubectl logs -c sidecar`: every line the server logged, once, in order.
-    // Prometheus' scrapes keep adding lines, so while the pod runs the
-    // forwarded copy must be an exact prefix that reaches our last request.
-    let logged = request_lines::logged_in_dir(&log_dir);
+    // `kubectl logs -c sidecar`: every line the server logged, once, in
+    // order. Prometheus' scrapes keep adding lines, so while the pod runs
+    // the forwarded copy must be an exact prefix reaching our last request.
+    let logged = pod.logged();
     assert_eq!(logged.iter().filter(|l| l.path == "/time").count(), N);
     let our_last = logged
         .iter()
@@ -280,71 +348,52 @@ fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
         .map(|l| l.seq)
         .max()
         .unwrap();
-    wait_forwarded(&lab, &sidecar_ctr, our_last);
-    let forwarded = podman_logs(&lab, &sidecar_ctr);
-    request_lines::assert_forwarded_prefix(&request_lines::logged_in_dir(&log_dir), &forwarded);
+    pod.wait_forwarded(our_last);
+    let forwarded = pod.forwarded();
+    request_lines::assert_forwarded_prefix(&pod.logged(), &forwarded);
 
-    // Stop as the kubelet does: SIGTERM to both, SIGKILL only after the
-    // manifest's grace period. The server keeps answering through its
-    // shutdown delay; a request answered then must not be lost either.
+    // Stop as the kubelet does, with the manifest's grace period. The server
+    // keeps answering through its shutdown delay (readiness failing); a
+    // request answered then must not be lost either.
     let grace = kustomize::render(kubectl, "manifests").get("Deployment", "time-service")["spec"]
         ["template"]["spec"]["terminationGracePeriodSeconds"]
         .as_u64()
         .expect("grace period set");
-    // Both containers at once, as the kubelet does, but not the pod's infra
-    // container: `podman pod stop` stops that one first, and with it the
-    // network, where a kubelet removes the sandbox only after the containers.
-    let mut stopping: Vec<Running> = [&server_ctr, &sidecar_ctr]
-        .iter()
-        .map(|ctr| {
-            let mut stop = lab.podman();
-            stop.args(["stop", "--time", &grace.to_string(), ctr.as_str()]);
-            Running::spawn(&format!("podman-stop-{ctr}"), stop, lab.dir())
-        })
-        .collect();
+    let mut stopping = pod.start_stopping(grace);
     wait::until(
         "readiness to fail after SIGTERM",
         Duration::from_secs(10),
         Duration::from_millis(50),
-        || {
-            let a = http::get(&format!("{server}/readyz"))?;
-            if a.status == 503 {
-                Ok(())
-            } else {
-                Err(format!("readyz {}", a.status))
-            }
+        || match http::get(&format!("{}/readyz", pod.server))?.status {
+            503 => Ok(()),
+            s => Err(format!("readyz {s}")),
         },
     );
-    let late = http::get_ok(&format!("{server}/time"));
+    let late = http::get_ok(&format!("{}/time", pod.server));
     go_shape::check_time(&late.body).unwrap();
     for stop in &mut stopping {
         let stopped = stop.wait_exit(Duration::from_secs(grace + 15));
         assert!(stopped.success(), "podman stop failed: {}", stop.stderr());
     }
-    for ctr in [&server_ctr, &sidecar_ctr] {
-        let code = lab.run(&["inspect", ctr, "--format", "{{.State.ExitCode}}"]);
+    for ctr in [&pod.server_ctr, &pod.sidecar_ctr] {
+        let code = pod.exit_code(ctr);
         assert_eq!(
-            code.trim(),
-            "0",
+            code, "0",
             "{ctr} did not exit cleanly on SIGTERM (137 = killed after the grace period)"
         );
     }
 
-    let logged = request_lines::logged_in_dir(&log_dir);
+    // Nothing lost, nothing repeated, the late request included; and
+    // `kubectl logs deployment/time-service` (the server's stdout) agrees.
+    let logged = pod.logged();
     assert_eq!(
         logged.iter().filter(|l| l.path == "/time").count(),
         N + 1,
         "the late request was logged"
     );
-    request_lines::assert_forwarded_exactly_once(&logged, &podman_logs(&lab, &sidecar_ctr));
-    // And `kubectl logs deployment/time-service` (the server's stdout) agrees.
-    request_lines::assert_forwarded_exactly_once(&logged, &podman_logs(&lab, &server_ctr));
+    request_lines::assert_forwarded_exactly_once(&logged, &pod.forwarded());
+    request_lines::assert_forwarded_exactly_once(&logged, &pod.stdout_lines(&pod.server_ctr));
 
     prometheus.stop();
-    lab.run(&["kube", "down", manifest.to_str().unwrap()]);
-    assert_eq!(
-        lab.run(&["pod", "ps", "-q"]).trim(),
-        "",
-        "kube down removed the pod"
-    );
+    pod.down();
 }
