@@ -159,3 +159,25 @@ fn dockerignore_keeps_what_the_build_copies() {
         "the build context must not carry target/"
     );
 }
+
+#[test]
+fn builder_image_is_the_workspace_rust_version() {
+    // The image compiles with the oldest Rust the workspace promises to
+    // support, so a newer-only feature fails the lints here, not a user's build.
+    let root = workspace::root();
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    let rust_version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("[workspace.package] rust-version");
+    let from = dockerfile
+        .lines()
+        .find(|l| l.starts_with("FROM ") && l.ends_with(" AS builder"))
+        .expect("a builder stage");
+    assert!(
+        from.contains(&format!("/rust:{rust_version}-")),
+        "builder stage `{from}` is not Rust {rust_version}"
+    );
+}
