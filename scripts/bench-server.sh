@@ -4,8 +4,9 @@
 # with wrk pinned to core 1, at several concurrencies on /time and
 # /nanotime, with per-request logging on in both (each server's log output
 # redirected to a file), repeated; prints medians of requests/s and p99
-# latency with the Rust/Go ratios, the idle RSS of each, and draws
-# docs/bench-server.svg.
+# latency with the Rust/Go ratios, server CPU time per request, the idle RSS
+# of each, and draws docs/bench-server.svg. The Rust binary is built as the
+# Dockerfile builds it (static glibc, --target x86_64-unknown-linux-gnu).
 #
 # Usage: scripts/bench-server.sh            (3 repetitions x 10 s)
 #        REPS=1 DURATION=3 scripts/bench-server.sh   (quick look)
@@ -58,9 +59,11 @@ cp /work/shared/reference/go-time-service/* "$WORK/go/src/"
   go build -o "$WORK/go/go-time-service" .)
 GO_BIN="$WORK/go/go-time-service"
 
-echo "bench: building time-server (release)" >&2
-cargo build --release -p time-server --quiet
-RUST_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/time-server"
+# Built exactly as the Dockerfile builds the shipped binary: static glibc.
+echo "bench: building time-server (release, static, as the Dockerfile)" >&2
+RUSTFLAGS="-C target-feature=+crt-static" \
+  cargo build --release --quiet --target x86_64-unknown-linux-gnu -p time-server
+RUST_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/x86_64-unknown-linux-gnu/release/time-server"
 
 # --- helpers ----------------------------------------------------------------
 wait_port() { # port
@@ -72,6 +75,8 @@ wait_port() { # port
   return 1
 }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime
+TICKS=$(getconf CLK_TCK)
 
 start_server() { # name
   mkdir -p "$WORK/logs"
@@ -113,13 +118,20 @@ to_us() {
 
 run_load() { # name port path conns rep
   local raw="$OUT/wrk-$1-${3//\//}-c$4-r$5.txt"
+  local t0 t1
+  t0=$(cpu_ticks "$SERVER_PID")
   taskset -c $LOAD_CPU wrk -t1 -c"$4" -d"${DURATION}s" --latency "http://127.0.0.1:$2$3" >"$raw"
-  local rps p99 errors
+  t1=$(cpu_ticks "$SERVER_PID")
+  local rps p99 errors total cpu_us
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$raw")
+  total=$(awk '/requests in/ {print $1}' "$raw")
+  # Server CPU time (user + system) per request: less at the mercy of other
+  # processes sharing the machine than requests/s.
+  cpu_us=$(awk -v d=$((t1 - t0)) -v n="$total" -v hz="$TICKS" 'BEGIN { printf "%.2f", d / hz * 1e6 / n }')
   p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$raw")")
   errors=$(awk '/Non-2xx|Socket errors/ {print}' "$raw" | tr '\n' ' ')
   [[ -z "$errors" ]] || echo "bench: $1 $3 c=$4: $errors" >&2
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$3" "$4" "$5" "$rps" "$p99" >>"$OUT/runs.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$3" "$4" "$5" "$rps" "$p99" "$cpu_us" >>"$OUT/runs.tsv"
 }
 
 # --- run --------------------------------------------------------------------

@@ -4,7 +4,8 @@ chart (requests/s against concurrency, both servers, one panel per path).
 Standard library only.
 
 Usage: report.py RESULTS_DIR OUT.svg
-RESULTS_DIR holds runs.tsv (server, path, conns, rep, req/s, p99 us) and
+RESULTS_DIR holds runs.tsv (server, path, conns, rep, req/s, p99 us,
+server CPU us per request) and
 rss.txt (server, idle_rss_kib|loaded_rss_kib, value).
 """
 import statistics
@@ -16,12 +17,13 @@ SERVERS = [("go", "Go (chapter)", "#00add8"), ("rust", "Rust time-server", "#ce4
 
 
 def load(results):
-    runs = defaultdict(lambda: {"rps": [], "p99": []})
+    runs = defaultdict(lambda: {"rps": [], "p99": [], "cpu": []})
     for line in (results / "runs.tsv").read_text().splitlines():
-        server, path, conns, _rep, rps, p99 = line.split("\t")
+        server, path, conns, _rep, rps, p99, cpu = line.split("\t")
         key = (server, path, int(conns))
         runs[key]["rps"].append(float(rps))
         runs[key]["p99"].append(float(p99))
+        runs[key]["cpu"].append(float(cpu))
     rss = defaultdict(list)
     for line in (results / "rss.txt").read_text().splitlines():
         server, kind, value = line.split()
@@ -36,18 +38,21 @@ def fmt_us(us):
 def table(runs, rss):
     paths = sorted({p for (_, p, _) in runs}, key=lambda p: (p != "/time", p))
     conns = sorted({c for (_, _, c) in runs})
-    med = {k: (statistics.median(v["rps"]), statistics.median(v["p99"])) for k, v in runs.items()}
+    med = {k: (statistics.median(v["rps"]), statistics.median(v["p99"]), statistics.median(v["cpu"]))
+           for k, v in runs.items()}
     reps = max(len(v["rps"]) for v in runs.values())
     out = [f"medians of {reps} run(s) per point; server pinned to core 0, wrk -t1 on core 1",
            "",
-           f"{'path':<10} {'conns':>5} {'Go req/s':>10} {'Rust req/s':>11} {'ratio':>6}   {'Go p99':>9} {'Rust p99':>9}",
-           "-" * 72]
+           f"{'path':<10} {'conns':>5} {'Go req/s':>10} {'Rust req/s':>11} {'ratio':>6}   {'Go p99':>9} {'Rust p99':>9}"
+           f"   {'Go CPU/req':>10} {'Rust CPU/req':>12}",
+           "-" * 100]
     for path in paths:
         for c in conns:
             g, r = med.get(("go", path, c)), med.get(("rust", path, c))
             if not g or not r:
                 continue
-            out.append(f"{path:<10} {c:>5} {g[0]:>10.0f} {r[0]:>11.0f} {r[0] / g[0]:>5.2f}x   {fmt_us(g[1]):>9} {fmt_us(r[1]):>9}")
+            out.append(f"{path:<10} {c:>5} {g[0]:>10.0f} {r[0]:>11.0f} {r[0] / g[0]:>5.2f}x   {fmt_us(g[1]):>9} {fmt_us(r[1]):>9}"
+                       f"   {g[2]:>8.1f}us {r[2]:>10.1f}us")
     out.append("")
     for kind, label in (("idle_rss_kib", "idle RSS"), ("loaded_rss_kib", "RSS after load")):
         g, r = rss.get(("go", kind)), rss.get(("rust", kind))
@@ -61,6 +66,10 @@ def table(runs, rss):
         if g and r:
             out.append(f"target {path} c=64: req/s ratio {r[0] / g[0]:.2f} (>= 2.00 {'met' if r[0] >= 2 * g[0] else 'MISSED'}), "
                        f"p99 {fmt_us(r[1])} vs {fmt_us(g[1])} ({'met' if r[1] <= g[1] else 'MISSED'})")
+    for path in paths:
+        g, r = med.get(("go", path, 64)), med.get(("rust", path, 64))
+        if g and r:
+            out.append(f"server CPU per request {path} c=64: Rust {r[2]:.1f}us, Go {g[2]:.1f}us, Go/Rust {g[2] / r[2]:.2f}")
     g, r = rss.get(("go", "idle_rss_kib")), rss.get(("rust", "idle_rss_kib"))
     if g and r:
         ok = statistics.median(r) <= statistics.median(g) / 2
