@@ -39,7 +39,7 @@ fn start(bins: &Path, logs: &Path, out: &Path) -> LocalPod {
         .arg("--admin-listen")
         .arg(format!("127.0.0.1:{admin_port}"))
         // Longer than the server's shutdown delay: it outlives the last line.
-        .args(["--shutdown-linger", "2s", "--drain-timeout", "5s"]);
+        .args(["--shutdown-linger", "2s", "--drain-timeout", "10s"]);
     let pod = LocalPod {
         server: Running::spawn("time-server", server, out),
         sidecar: Running::spawn("log-sidecar", sidecar, out),

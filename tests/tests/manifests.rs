@@ -238,12 +238,20 @@ fn grace_period_covers_shutdown_delay_drain_and_linger() {
     let spec = pod_spec(&base);
     let server = container(&spec["containers"], "time-server");
     let sidecar = container(&spec["containers"], "sidecar");
+    // The server's last line is written by SHUTDOWN_DELAY + DRAIN_TIMEOUT.
     let server_stop =
         seconds(env(server, "SHUTDOWN_DELAY")) + seconds(env(server, "DRAIN_TIMEOUT"));
-    // The sidecar keeps reading while the server still writes, then lingers and drains.
-    let needed = server_stop
-        + seconds(env(sidecar, "SHUTDOWN_LINGER"))
-        + seconds(env(sidecar, "DRAIN_TIMEOUT"));
+    // The sidecar must still be following SHUTDOWN_LINGER after that line;
+    // it starts its final flush at 3/4 of its DRAIN_TIMEOUT (log-sidecar's
+    // pipeline keeps the last quarter in reserve for delivery).
+    let sidecar_drain = seconds(env(sidecar, "DRAIN_TIMEOUT"));
+    let follow = server_stop + seconds(env(sidecar, "SHUTDOWN_LINGER"));
+    assert!(
+        follow <= sidecar_drain * 0.75,
+        "the sidecar stops following at {}s, before the server's last line + linger ({follow}s)",
+        sidecar_drain * 0.75
+    );
+    let needed = server_stop.max(sidecar_drain);
     let grace = spec["terminationGracePeriodSeconds"]
         .as_f64()
         .expect("grace period is set");
