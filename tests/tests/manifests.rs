@@ -604,3 +604,63 @@ fn alerting_rules_load_in_promtool_and_fire_on_their_series() {
         );
     }
 }
+
+/// Fields kustomize v2.0 (built into Debian 12's kubectl 1.20, which
+/// scripts/install-test-deps.sh installs where no kubectl exists) knows.
+const KUSTOMIZE_V2_FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "bases",
+    "resources",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "images",
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "commonAnnotations",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "vars",
+];
+
+#[test]
+fn kustomizations_stay_buildable_by_old_kubectl() {
+    let test = "kustomizations_stay_buildable_by_old_kubectl";
+    let Some(kubectl) = kubectl(test) else {
+        return;
+    };
+    for dir in KUSTOMIZATIONS {
+        let path = workspace::root().join(dir).join("kustomization.yaml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let doc = &kustomize::yaml_to_json(&text)[0];
+        for key in doc.as_object().unwrap().keys() {
+            assert!(
+                KUSTOMIZE_V2_FIELDS.contains(&key.as_str()),
+                "{dir}: `{key}` is unknown to kustomize v2.0 (Debian's kubectl)"
+            );
+        }
+        // v2.0 takes only files in `resources`; directories go in `bases`.
+        for resource in doc["resources"].as_array().into_iter().flatten() {
+            let resource = resource.as_str().unwrap();
+            assert!(
+                workspace::root().join(dir).join(resource).is_file(),
+                "{dir}: resource {resource} is not a file; old kustomize wants it under bases:"
+            );
+        }
+    }
+    // Where an old kubectl is at hand (KUBECTL_OLD=/path/to/kubectl-1.20),
+    // both must render the very same documents.
+    if let Some(old_kubectl) = std::env::var_os("KUBECTL_OLD") {
+        for dir in KUSTOMIZATIONS {
+            let new = kustomize::render(&kubectl, dir);
+            let old = kustomize::render(Path::new(&old_kubectl), dir);
+            assert_eq!(
+                new.docs, old.docs,
+                "{dir} renders differently with {old_kubectl:?}"
+            );
+        }
+    }
+}
