@@ -195,17 +195,17 @@ impl<'a> PlayedPod<'a> {
         );
     }
 
-    /// Starts stopping both containers at once with SIGTERM and SIGKILL
-    /// after `grace` seconds, as the kubelet does, but not the pod's infra
+    /// Starts stopping `containers` at once with SIGTERM and SIGKILL after
+    /// `grace` seconds, as the kubelet does, but never the pod's infra
     /// container: `podman pod stop` stops that one first, and with it the
     /// network, where a kubelet removes the sandbox only after the
     /// containers. Returns the `podman stop` processes.
-    fn start_stopping(&self, grace: u64) -> Vec<Running> {
-        [&self.server_ctr, &self.sidecar_ctr]
+    fn start_stopping(&self, containers: &[&str], grace: u64) -> Vec<Running> {
+        containers
             .iter()
             .map(|ctr| {
                 let mut stop = self.lab.podman();
-                stop.args(["stop", "--time", &grace.to_string(), ctr.as_str()]);
+                stop.args(["stop", "--time", &grace.to_string(), ctr]);
                 Running::spawn(&format!("podman-stop-{ctr}"), stop, self.lab.dir())
             })
             .collect()
@@ -283,6 +283,30 @@ fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
     // `kubectl apply -k manifests/`, podman style.
     let pod = PlayedPod::play(&lab, kubectl);
     pod.wait_ready();
+    let grace = kustomize::render(kubectl, "manifests").get("Deployment", "time-service")["spec"]
+        ["template"]["spec"]["terminationGracePeriodSeconds"]
+        .as_u64()
+        .expect("grace period set");
+
+    // The sidecar alone restarts (a new sidecar image, an eviction of the
+    // container): the emptyDir and the checkpoint beside the log survive, so
+    // it resumes where it stopped. Lines logged while it was down are
+    // forwarded once it is back, and none twice (checked below).
+    for mut stop in pod.start_stopping(&[&pod.sidecar_ctr], grace) {
+        let stopped = stop.wait_exit(Duration::from_secs(grace + 15));
+        assert!(stopped.success(), "podman stop failed: {}", stop.stderr());
+    }
+    assert_eq!(
+        pod.exit_code(&pod.sidecar_ctr),
+        "0",
+        "the sidecar exits cleanly on SIGTERM"
+    );
+    const WHILE_DOWN: usize = 5;
+    for _ in 0..WHILE_DOWN {
+        http::get_ok(&format!("{}/nanotime", pod.server));
+    }
+    lab.run(&["start", &pod.sidecar_ctr]);
+    pod.wait_ready();
 
     // Prometheus scrapes both containers through their host ports.
     let prometheus = Prometheus::start(
@@ -323,11 +347,10 @@ fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
                 &prometheus,
                 r#"sum(log_sidecar_lines_forwarded_total{job="sidecar"})"#,
             )?;
-            let n = Some(N as f64);
             if up_server == Some(1.0)
                 && up_sidecar == Some(1.0)
-                && time == n
-                && nano == n
+                && time == Some(N as f64)
+                && nano == Some((N + WHILE_DOWN) as f64)
                 && forwarded >= Some(2.0 * N as f64)
             {
                 Ok(())
@@ -355,11 +378,7 @@ fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
     // Stop as the kubelet does, with the manifest's grace period. The server
     // keeps answering through its shutdown delay (readiness failing); a
     // request answered then must not be lost either.
-    let grace = kustomize::render(kubectl, "manifests").get("Deployment", "time-service")["spec"]
-        ["template"]["spec"]["terminationGracePeriodSeconds"]
-        .as_u64()
-        .expect("grace period set");
-    let mut stopping = pod.start_stopping(grace);
+    let mut stopping = pod.start_stopping(&[&pod.server_ctr, &pod.sidecar_ctr], grace);
     wait::until(
         "readiness to fail after SIGTERM",
         Duration::from_secs(10),
