@@ -18,7 +18,7 @@ use crate::server::{ServeOptions, MIN_HEADER_BYTES};
 /// and /metrics, per-request logs on stdout and optionally in a rotated
 /// file, and graceful shutdown on SIGTERM/SIGINT.
 #[derive(Debug, Clone, Parser, PartialEq, Eq)]
-#[command(name = "time-server", version, about, long_about = None)]
+#[command(name = "time-server", version)]
 pub struct Config {
     /// Address and port to listen on (HTTP/1.1 and h2c on the same port).
     #[arg(
