@@ -77,43 +77,58 @@ def table(runs, rss):
     return "\n".join(out), med, paths, conns
 
 
-def svg(med, paths, conns):
-    panel_w, panel_h, left, top, bottom = 420, 300, 70, 50, 50
-    width = left + len(paths) * (panel_w + 30)
-    height = top + panel_h + bottom + 30
-    ymax = max(v[0] for v in med.values()) * 1.1
-    step = 10 ** len(str(int(ymax))) / 10
-    while ymax / step < 4:
+def panel(parts, x0, y0, w, h, title, conns, series, fmt_tick, fmt_point, show_axis):
+    """One line chart: series is [(label, color, {conns: value})]."""
+    vmax = max(v for _, _, vals in series for v in vals.values()) * 1.15
+    step = 10 ** (len(str(int(vmax))) - 1) if vmax >= 1 else 0.1
+    while vmax / step < 4:
         step /= 2
+    xs = {c: x0 + 20 + j * (w - 40) / max(1, len(conns) - 1) for j, c in enumerate(conns)}
+    y = lambda v: y0 + h - v / vmax * h  # noqa: E731
+    parts.append(f'<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="none" stroke="#999"/>')
+    parts.append(f'<text x="{x0 + w / 2}" y="{y0 - 8}" text-anchor="middle" font-size="13">{title}</text>')
+    tick = 0.0
+    while tick <= vmax:
+        parts.append(f'<line x1="{x0}" x2="{x0 + w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#eee"/>')
+        if show_axis:
+            parts.append(f'<text x="{x0 - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{fmt_tick(tick)}</text>')
+        tick += step
+    for c, x in xs.items():
+        parts.append(f'<text x="{x:.1f}" y="{y0 + h + 16}" text-anchor="middle">{c}</text>')
+    parts.append(f'<text x="{x0 + w / 2}" y="{y0 + h + 32}" text-anchor="middle">connections (wrk -c)</text>')
+    for _label, color, vals in series:
+        pts = [(xs[c], y(vals[c]), vals[c]) for c in conns if c in vals]
+        parts.append('<polyline fill="none" stroke="%s" stroke-width="2.5" points="%s"/>'
+                     % (color, " ".join(f"{px:.1f},{py:.1f}" for px, py, _ in pts)))
+        for px, py, v in pts:
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{color}"/>')
+            parts.append(f'<text x="{px:.1f}" y="{py - 7:.1f}" text-anchor="middle" font-size="10" '
+                         f'fill="{color}">{fmt_point(v)}</text>')
+
+
+def svg(med, paths, conns):
+    w, h, left, gap = 420, 240, 70, 40
+    width = left + len(paths) * (w + 30)
+    height = 60 + 2 * (h + 70) + 20
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'font-family="sans-serif" font-size="12">',
              f'<rect width="{width}" height="{height}" fill="white"/>',
              f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="15">'
-             f'Requests/s against concurrency (one core each, logging on)</text>']
-    for i, path in enumerate(paths):
-        x0 = left + i * (panel_w + 30)
-        y0 = top
-        xs = {c: x0 + 20 + j * (panel_w - 40) / max(1, len(conns) - 1) for j, c in enumerate(conns)}
-        y = lambda v: y0 + panel_h - v / ymax * panel_h  # noqa: E731
-        parts.append(f'<rect x="{x0}" y="{y0}" width="{panel_w}" height="{panel_h}" fill="none" stroke="#999"/>')
-        parts.append(f'<text x="{x0 + panel_w / 2}" y="{y0 - 8}" text-anchor="middle" font-size="13">GET {path}</text>')
-        tick = 0.0
-        while tick <= ymax:
-            parts.append(f'<line x1="{x0}" x2="{x0 + panel_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#eee"/>')
-            if i == 0:
-                parts.append(f'<text x="{x0 - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick / 1000:.0f}k</text>')
-            tick += step
-        for c, x in xs.items():
-            parts.append(f'<text x="{x:.1f}" y="{y0 + panel_h + 18}" text-anchor="middle">{c}</text>')
-        parts.append(f'<text x="{x0 + panel_w / 2}" y="{y0 + panel_h + 36}" text-anchor="middle">connections (wrk -c)</text>')
-        for server, label, color in SERVERS:
-            pts = [(xs[c], y(med[(server, path, c)][0])) for c in conns if (server, path, c) in med]
-            parts.append('<polyline fill="none" stroke="%s" stroke-width="2.5" points="%s"/>'
-                         % (color, " ".join(f"{px:.1f},{py:.1f}" for px, py in pts)))
-            for (px, py), c in zip(pts, conns):
-                v = med[(server, path, c)][0]
-                parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" fill="{color}"/>')
-                parts.append(f'<text x="{px:.1f}" y="{py - 7:.1f}" text-anchor="middle" font-size="10" fill="{color}">{v / 1000:.1f}k</text>')
+             f'time-server (Rust) vs the chapter\'s Go service: each pinned to one core, wrk on the other, '
+             f'per-request logging on</text>']
+    rows = [
+        (lambda p: f"GET {p}: requests/s (higher is better)", 0,
+         lambda t: f"{t / 1000:.0f}k", lambda v: f"{v / 1000:.1f}k"),
+        (lambda p: f"GET {p}: server CPU per request, us (lower is better)", 2,
+         lambda t: f"{t:.0f}", lambda v: f"{v:.1f}"),
+    ]
+    for r, (title, idx, fmt_tick, fmt_point) in enumerate(rows):
+        y0 = 50 + r * (h + 70)
+        for i, path in enumerate(paths):
+            series = [(label, color, {c: med[(server, path, c)][idx] for c in conns if (server, path, c) in med})
+                      for server, label, color in SERVERS]
+            panel(parts, left + i * (w + 30), y0 + gap - 20, w, h, title(path), conns, series,
+                  fmt_tick, fmt_point, True)
     ly = height - 12
     for k, (_, label, color) in enumerate(SERVERS):
         lx = left + k * 180
