@@ -9,10 +9,15 @@
 //! idle timeout, and it does not cover HTTP/2 or the protocol-detection
 //! phase of hyper-util's auto builder. Watching the bytes read and the
 //! requests started gives both deadlines for both protocols.
+//!
+//! On an HTTP/2 connection bytes also arrive between requests (PING,
+//! WINDOW_UPDATE, SETTINGS), so there the header deadline covers only the
+//! connection's start (preface and first request); after that only the
+//! idle deadline applies, and it closes with GOAWAY.
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -34,7 +39,14 @@ pub(crate) struct Activity {
     /// When the last request finished.
     last_done: AtomicU64,
     in_flight: AtomicU32,
+    /// The client opened with the HTTP/2 preface.
+    h2: AtomicBool,
+    /// At least one request head was read.
+    served: AtomicBool,
 }
+
+/// How an HTTP/2 prior-knowledge connection starts.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// What the deadline task should do now.
 #[derive(Debug, PartialEq, Eq)]
@@ -55,6 +67,8 @@ impl Activity {
             head_started: AtomicU64::new(0),
             last_done: AtomicU64::new(0),
             in_flight: AtomicU32::new(0),
+            h2: AtomicBool::new(false),
+            served: AtomicBool::new(false),
         }
     }
 
@@ -66,7 +80,16 @@ impl Activity {
         u64::try_from(at.saturating_duration_since(self.origin).as_millis()).unwrap_or(NONE - 1)
     }
 
-    fn read_some(&self) {
+    fn read_some(&self, bytes: &[u8], first: bool) {
+        if first
+            && bytes.len() >= 3
+            && H2_PREFACE.starts_with(&bytes[..bytes.len().min(H2_PREFACE.len())])
+        {
+            self.h2.store(true, Ordering::Relaxed);
+        }
+        if self.h2.load(Ordering::Relaxed) && self.served.load(Ordering::Relaxed) {
+            return;
+        }
         if self.in_flight.load(Ordering::Relaxed) == 0
             && self.head_started.load(Ordering::Relaxed) == NONE
         {
@@ -79,6 +102,7 @@ impl Activity {
     pub(crate) fn request_started(self: &Arc<Self>) -> RequestGuard {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         self.head_started.store(NONE, Ordering::Relaxed);
+        self.served.store(true, Ordering::Relaxed);
         RequestGuard(Arc::clone(self))
     }
 
@@ -129,11 +153,16 @@ impl Drop for RequestGuard {
 pub(crate) struct Watched<S> {
     inner: S,
     activity: Arc<Activity>,
+    first_read: bool,
 }
 
 impl<S> Watched<S> {
     pub(crate) fn new(inner: S, activity: Arc<Activity>) -> Self {
-        Watched { inner, activity }
+        Watched {
+            inner,
+            activity,
+            first_read: true,
+        }
     }
 }
 
@@ -146,7 +175,8 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
-            self.activity.read_some();
+            let first = std::mem::replace(&mut self.first_read, false);
+            self.activity.read_some(&buf.filled()[before..], first);
         }
         polled
     }
@@ -186,6 +216,21 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
 mod tests {
     use super::*;
 
+    #[tokio::test(start_paused = true)]
+    async fn http2_frames_between_requests_do_not_start_the_header_deadline() {
+        let activity = Arc::new(Activity::new());
+        activity.read_some(H2_PREFACE, true);
+        drop(activity.request_started());
+        let done = Instant::now();
+        // A PING or WINDOW_UPDATE after the response.
+        activity.read_some(&[0, 0, 8, 6, 0, 0, 0, 0, 0], false);
+        assert!(matches!(
+            activity.verdict(done + HEAD, HEAD, IDLE),
+            Verdict::RecheckAt(_)
+        ));
+        assert_eq!(activity.verdict(done + IDLE, HEAD, IDLE), Verdict::Idle);
+    }
+
     const HEAD: Duration = Duration::from_secs(10);
     const IDLE: Duration = Duration::from_secs(60);
 
@@ -223,7 +268,7 @@ mod tests {
         assert_eq!(activity.verdict(done + IDLE, HEAD, IDLE), Verdict::Idle);
 
         // The first byte of the next head starts the header deadline.
-        activity.read_some();
+        activity.read_some(b"G", false);
         let first_byte = Instant::now();
         assert_eq!(
             activity.verdict(first_byte + HEAD, HEAD, IDLE),

@@ -138,3 +138,45 @@ async fn oversized_heads_and_bodies_are_refused() {
     assert_eq!(conn.read_reply(false).await.unwrap().status, 200);
     assert_eq!(conn.request("GET", "/nanotime").await.status, 200);
 }
+
+#[tokio::test]
+async fn an_h2_connection_is_kept_between_requests_until_the_idle_timeout() {
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    let options = time_server::server::ServeOptions {
+        header_read_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_millis(1500),
+        ..time_server::server::ServeOptions::default()
+    };
+    let server = start_server(options, Duration::ZERO).await;
+    let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (mut send, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    let conn = tokio::spawn(conn);
+    let request = || {
+        hyper::Request::get(format!("http://{}/nanotime", server.addr))
+            .body(Empty::<bytes::Bytes>::new())
+            .unwrap()
+    };
+    let first = send.send_request(request()).await.unwrap();
+    assert_eq!(first.status(), 200);
+    first.into_body().collect().await.unwrap();
+    // Longer than the header read timeout, shorter than the idle timeout:
+    // frames the client sent after the response must not count as a slow head.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let second = send
+        .send_request(request())
+        .await
+        .expect("connection still open");
+    assert_eq!(second.status(), 200);
+    second.into_body().collect().await.unwrap();
+    // Idle past the idle timeout: the server closes it (GOAWAY), the client
+    // connection task ends.
+    tokio::time::timeout(Duration::from_secs(5), conn)
+        .await
+        .expect("idle h2 connection closed by the server")
+        .unwrap()
+        .ok();
+}
