@@ -20,6 +20,7 @@
 //! - [`config_values`]: duration and size parsers for flags.
 //! - [`log_sink`]: the batched, bounded log writer (stdout and file).
 //! - [`log_file`]: the log file, its rotation and recovery from errors.
+//! - [`log_format`]: the line layout, and the logger feeding the sink.
 //!
 //! The time service itself:
 //! - [`config`]: flags and environment, parsed once.
@@ -34,6 +35,7 @@ pub mod config_values;
 mod conn_deadlines;
 pub mod health;
 pub mod log_file;
+pub mod log_format;
 pub mod log_sink;
 pub mod metrics;
 pub mod request_log;

@@ -267,12 +267,26 @@ impl Drop for LogSink {
 
 impl Write for QueueWriter {
     fn write(&mut self, record: &[u8]) -> io::Result<usize> {
+        self.push(record);
+        Ok(record.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // The writer thread writes as soon as it is asked to.
+        Ok(())
+    }
+}
+
+impl QueueWriter {
+    /// Queues `record` (whole lines), or drops and counts it if the queue
+    /// is full; never blocks on I/O.
+    pub fn push(&self, record: &[u8]) {
         let mut queue = self.shared.lock();
         if queue.closing {
             drop(queue);
             // The writer is gone: keep the line on stdout at least.
             let _ = io::stdout().lock().write_all(record);
-            return Ok(record.len());
+            return;
         }
         if queue.buf.len() + record.len() > self.shared.queue_bytes {
             drop(queue);
@@ -282,19 +296,19 @@ impl Write for QueueWriter {
                 .dropped
                 .with_label_values(&["queue_full"])
                 .inc_by(lines);
-            return Ok(record.len());
+            return;
         }
         queue.buf.extend_from_slice(record);
         if queue.wanted {
             // Already asked for; the writer takes this record too.
-            return Ok(record.len());
+            return;
         }
         if self.shared.deferred.load(Ordering::Relaxed)
             && CALLS_IDLE_HOOK.with(Cell::get)
             && queue.buf.len() < WAKE_BYTES
         {
             self.shared.pending.store(true, Ordering::Release);
-            return Ok(record.len());
+            return;
         }
         queue.wanted = true;
         let waiting = queue.writer_waiting;
@@ -302,12 +316,6 @@ impl Write for QueueWriter {
         if waiting {
             self.shared.wake.notify_one();
         }
-        Ok(record.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        // The writer thread writes as soon as it is woken.
-        Ok(())
     }
 }
 
@@ -454,15 +462,11 @@ impl ErrorReporter {
     }
 }
 
-/// Makes `sink` the destination of the `log` crate's records, formatted by
-/// env_logger (`[<RFC 3339 UTC time> <LEVEL> <target>] <message>`), level
-/// from `RUST_LOG`, `info` when unset.
+/// Makes `sink` the destination of the `log` crate's records, filtered as
+/// `RUST_LOG` says (`info` when unset), laid out as env_logger's default
+/// format (see [`crate::log_format`]).
 pub fn init_logger(sink: &LogSink) -> Result<(), log::SetLoggerError> {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .target(env_logger::Target::Pipe(Box::new(sink.writer())))
-        .write_style(env_logger::WriteStyle::Never)
-        .format_timestamp_micros()
-        .try_init()
+    crate::log_format::QueueLogger::from_env(sink.writer()).install()
 }
 
 #[cfg(test)]

@@ -1,0 +1,176 @@
+//! The log line layout, env_logger's default with microsecond timestamps:
+//! `[2026-11-26T18:35:54.950883Z INFO  time_server::request_log] GET /time 200 78us #1`.
+//!
+//! env_logger still decides which records are logged (`RUST_LOG`, its
+//! filter syntax), but the line is written here, straight into the sink's
+//! queue: env_logger's writer formats into a buffer, copies it through an
+//! ANSI-stripping adapter and then into the pipe, which profiling showed
+//! as a visible share of a request's cost, and which paged in code that
+//! otherwise sits idle.
+
+use std::io::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use log::{Log, Metadata, Record};
+
+use crate::log_sink::QueueWriter;
+
+/// Appends one record as a line: `[<time> <LEVEL> <target>] <message>\n`,
+/// continuation lines of a multi-line message indented by 4 spaces (as
+/// env_logger does).
+pub fn write_line(out: &mut Vec<u8>, now: SystemTime, record: &Record<'_>) {
+    out.push(b'[');
+    write_rfc3339_micros(out, now);
+    // Writing into a Vec cannot fail.
+    let _ = write!(out, " {:<5} {}] ", record.level(), record.target());
+    let start = out.len();
+    let _ = write!(out, "{}", record.args());
+    if out[start..].contains(&b'\n') {
+        let message = out.split_off(start);
+        for (i, part) in message.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                out.extend_from_slice(b"\n    ");
+            }
+            out.extend_from_slice(part);
+        }
+    }
+    out.push(b'\n');
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC (times before 1970 print as 1970).
+pub fn write_rfc3339_micros(out: &mut Vec<u8>, now: SystemTime) {
+    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        since.subsec_micros()
+    );
+}
+
+/// The civil date of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The process's logger: env_logger's filter, this module's layout, the
+/// sink's queue.
+#[derive(Debug)]
+pub struct QueueLogger {
+    filter: env_logger::Logger,
+    queue: QueueWriter,
+}
+
+impl QueueLogger {
+    /// Filters as `RUST_LOG` says (`info` when unset) and queues into `queue`.
+    pub fn from_env(queue: QueueWriter) -> Self {
+        let filter =
+            env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+                .build();
+        QueueLogger { filter, queue }
+    }
+
+    /// Installs this logger for the `log` macros.
+    pub fn install(self) -> Result<(), log::SetLoggerError> {
+        let max = self.filter.filter();
+        log::set_boxed_logger(Box::new(self))?;
+        log::set_max_level(max);
+        Ok(())
+    }
+}
+
+thread_local! {
+    static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+impl Log for QueueLogger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.filter.enabled(metadata)
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.filter.matches(record) {
+            return;
+        }
+        LINE.with(|line| {
+            // Re-entrancy (a Display impl that logs) gets its own buffer.
+            let mut own = Vec::new();
+            let mut borrowed = line.try_borrow_mut();
+            let buf = match borrowed.as_deref_mut() {
+                Ok(buf) => buf,
+                Err(_) => &mut own,
+            };
+            buf.clear();
+            write_line(buf, SystemTime::now(), record);
+            self.queue.push(buf);
+        });
+    }
+
+    fn flush(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(secs: u64, micros: u32) -> String {
+        let mut out = Vec::new();
+        write_rfc3339_micros(&mut out, UNIX_EPOCH + Duration::new(secs, micros * 1000));
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_with_micros() {
+        assert_eq!(at(0, 0), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(at(1_541_974_346, 500_000), "2018-11-11T22:12:26.500000Z");
+        assert_eq!(at(951_782_400, 1), "2000-02-29T00:00:00.000001Z");
+        assert_eq!(at(4_107_542_399, 999_999), "2100-02-28T23:59:59.999999Z");
+        assert_eq!(at(4_107_542_400, 0), "2100-03-01T00:00:00.000000Z");
+        assert_eq!(at(1_795_718_154, 950_883), "2026-11-26T18:35:54.950883Z");
+    }
+
+    #[test]
+    fn lines_have_env_loggers_layout() {
+        let now = UNIX_EPOCH + Duration::new(1_795_718_154, 950_883_000);
+        let mut out = Vec::new();
+        write_line(
+            &mut out,
+            now,
+            &Record::builder()
+                .level(log::Level::Info)
+                .target("time_server::request_log")
+                .args(format_args!("GET /time 200 78us #1"))
+                .build(),
+        );
+        write_line(
+            &mut out,
+            now,
+            &Record::builder()
+                .level(log::Level::Error)
+                .target("time_server")
+                .args(format_args!("two\nlines"))
+                .build(),
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "[2026-11-26T18:35:54.950883Z INFO  time_server::request_log] GET /time 200 78us #1\n\
+             [2026-11-26T18:35:54.950883Z ERROR time_server] two\n    lines\n"
+        );
+    }
+}
