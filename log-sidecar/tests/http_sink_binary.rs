@@ -1,7 +1,8 @@
-//! The real log-sidecar binary with its HTTP sink down while the log file
-//! grows by 50 MB (issue 4, proof item 4, "memory bounded"): reading must
-//! pause instead of buffering (RSS stays under a bound far below the file's
-//! size), and once the sink is back every numbered line arrives, none twice.
+//! The real log-sidecar binary with its HTTP sink (issue 4, proof item 4):
+//! down while the log file grows by 50 MB, reading must pause instead of
+//! buffering (RSS stays under a bound far below the file's size), and once
+//! the sink is back every numbered line arrives, none twice; lines the sink
+//! refuses come out on stderr as dead letters, counted on /metrics.
 
 mod support_sink;
 
@@ -9,8 +10,10 @@ use std::fs::OpenOptions;
 use std::io::{BufWriter, Write as _};
 use std::time::{Duration, Instant};
 
-use support_sink::sidecar::Sidecar;
-use support_sink::{numbered, Receiver, ReservedPort, Tally};
+use std::path::Path;
+
+use support_sink::sidecar::{admin_get, Sidecar};
+use support_sink::{numbered, Receiver, Reply, ReservedPort, Tally};
 
 /// ~109 bytes per line: 500,000 lines are 54.5 MB.
 const LINES: usize = 500_000;
@@ -21,35 +24,39 @@ const PADDING: usize = 100;
 /// runtime, client and binary (about 4 MiB). The file is 13 times larger.
 const RSS_BOUND_KIB: u64 = 16 * 1024;
 
+/// The sidecar following `log`, forwarding to `url`, admin on 127.0.0.1:0.
+fn start_sidecar(dir: &Path, log: &Path, url: &str, extra: &[&str]) -> Sidecar {
+    let mut args: Vec<String> = vec![
+        "--path".into(),
+        log.display().to_string(),
+        "--checkpoint-file".into(),
+        dir.join("checkpoint.json").display().to_string(),
+        "--http-sink".into(),
+        url.into(),
+        "--sink-timeout".into(),
+        "5s".into(),
+        "--admin-listen".into(),
+        "127.0.0.1:0".into(),
+        "--shutdown-linger".into(),
+        "200ms".into(),
+        "--drain-timeout".into(),
+        "30s".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Sidecar::start(dir, &args)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sink_down_while_50_mb_are_written_memory_stays_bounded_and_nothing_is_lost() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let log = dir.path().join("time-service.log");
     std::fs::File::create(&log).expect("create the log file");
     let port = ReservedPort::new();
-    let arg = |s: &str| s.to_owned();
-    let mut sidecar = Sidecar::start(
+    let mut sidecar = start_sidecar(
         dir.path(),
-        &[
-            arg("--path"),
-            log.display().to_string(),
-            arg("--checkpoint-file"),
-            dir.path().join("checkpoint.json").display().to_string(),
-            arg("--http-sink"),
-            format!("http://{}/ingest", port.addr),
-            arg("--max-buffer-bytes"),
-            arg("1MiB"),
-            arg("--sink-batch-bytes"),
-            arg("256KiB"),
-            arg("--sink-timeout"),
-            arg("5s"),
-            arg("--admin-listen"),
-            arg("127.0.0.1:0"),
-            arg("--shutdown-linger"),
-            arg("200ms"),
-            arg("--drain-timeout"),
-            arg("30s"),
-        ],
+        &log,
+        &format!("http://{}/ingest", port.addr),
+        &["--max-buffer-bytes", "1MiB", "--sink-batch-bytes", "256KiB"],
     );
     let deadline = Instant::now() + Duration::from_secs(10);
     while !sidecar.stderr().contains("admin listening") {
@@ -105,7 +112,7 @@ async fn sink_down_while_50_mb_are_written_memory_stays_bounded_and_nothing_is_l
     let receiver = port.listen(Receiver::accepting_everything());
     let up = Instant::now();
     let all_arrived = receiver
-        .wait_for_distinct(LINES, Duration::from_secs(120))
+        .wait_for_distinct(LINES, LINES, Duration::from_secs(120))
         .await;
     let tally = Tally::of(&receiver.lines(), LINES);
     assert!(
@@ -141,4 +148,98 @@ async fn sink_down_while_50_mb_are_written_memory_stays_bounded_and_nothing_is_l
         sidecar.stderr()
     );
     assert_eq!(Tally::of(&receiver.lines(), LINES).duplicates, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_the_sink_refuses_become_dead_letters_on_stderr_and_the_rest_arrive() {
+    const TOTAL: usize = 2_000;
+    let poisoned = [100, 1_234, 1_999];
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let log = dir.path().join("time-service.log");
+    let mut text = String::new();
+    for i in 0..TOTAL {
+        if poisoned.contains(&i) {
+            text.push_str(&format!("{i:08} poison\n"));
+        } else {
+            text.push_str(&numbered(i, 20));
+            text.push('\n');
+        }
+    }
+    std::fs::write(&log, text).expect("write the log file");
+    // Like a collector that rejects a whole batch for one record it cannot parse.
+    let receiver = Receiver::start(Box::new(|_, lines| {
+        if lines.iter().any(|l| l.ends_with("poison")) {
+            Reply::status(422)
+        } else {
+            Reply::OK
+        }
+    }))
+    .await;
+    let mut sidecar = start_sidecar(
+        dir.path(),
+        &log,
+        &receiver.url(),
+        &["--sink-batch-lines", "100"],
+    );
+    let admin = sidecar.admin_addr(Duration::from_secs(10));
+
+    let delivered = receiver
+        .wait_for_distinct(TOTAL, TOTAL - poisoned.len(), Duration::from_secs(30))
+        .await;
+    let tally = Tally::of(&receiver.lines(), TOTAL);
+    assert!(
+        delivered,
+        "{} lines arrived; stderr:\n{}",
+        tally.distinct(),
+        sidecar.stderr()
+    );
+    assert_eq!(
+        tally.missing, poisoned,
+        "exactly the refused lines are missing"
+    );
+    assert_eq!(tally.duplicates, 0);
+
+    // Each refused line is on stderr, whole, once; and counted.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stderr = sidecar.stderr();
+        let letters: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains("dead letter"))
+            .collect();
+        if letters.len() == poisoned.len() {
+            for (letter, i) in letters.iter().zip(poisoned) {
+                assert!(letter.contains("422"), "{letter}");
+                assert!(
+                    letter.ends_with(&format!(
+                        "{{\"line\":\"{i:08} poison\",\"file\":\"{}\"}}",
+                        log.display()
+                    )),
+                    "{letter}"
+                );
+            }
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "dead letters on stderr:\n{stderr}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let metrics = admin_get(admin, "/metrics");
+    assert!(
+        metrics.contains("\nlog_sidecar_sink_dead_letters_total 3\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("\nlog_sidecar_sink_up 1\n"), "{metrics}");
+
+    sidecar.terminate();
+    let status = sidecar
+        .wait_exit(Duration::from_secs(30))
+        .expect("the sidecar exits within its drain timeout after SIGTERM");
+    assert!(
+        status.success(),
+        "exit {status}; stderr:\n{}",
+        sidecar.stderr()
+    );
 }

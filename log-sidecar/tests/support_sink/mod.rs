@@ -191,11 +191,12 @@ impl Receiver {
             .clone()
     }
 
-    /// Polls until `n` distinct numbered lines were stored, or `within` passed.
-    pub async fn wait_for_distinct(&self, n: usize, within: Duration) -> bool {
+    /// Polls until `want` distinct lines numbered below `expected` were
+    /// stored, or `within` passed.
+    pub async fn wait_for_distinct(&self, expected: usize, want: usize, within: Duration) -> bool {
         let deadline = Instant::now() + within;
         loop {
-            if Tally::of(&self.lines(), n).distinct() == n {
+            if Tally::of(&self.lines(), expected).distinct() >= want {
                 return true;
             }
             if Instant::now() >= deadline {

@@ -45,6 +45,28 @@ impl Sidecar {
             .unwrap_or_else(|| panic!("no {field} in /proc/{}/status", self.pid()))
     }
 
+    /// Polls stderr until the sidecar logs its admin address (it is told to
+    /// bind 127.0.0.1:0), or `within` passed.
+    pub fn admin_addr(&mut self, within: Duration) -> std::net::SocketAddr {
+        let deadline = Instant::now() + within;
+        loop {
+            let stderr = self.stderr();
+            if let Some(addr) = stderr
+                .lines()
+                .find_map(|line| line.split("admin listening on ").nth(1))
+                .and_then(|addr| addr.trim().parse().ok())
+            {
+                return addr;
+            }
+            assert!(self.is_running(), "sidecar exited: {stderr}");
+            assert!(
+                Instant::now() < deadline,
+                "no admin address logged: {stderr}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
@@ -85,4 +107,23 @@ impl Drop for Sidecar {
             let _ = self.child.wait();
         }
     }
+}
+
+/// GET `path` from the sidecar's admin endpoint: the body of a 200 answer.
+pub fn admin_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the admin endpoint");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("set a read timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send the request");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read the answer");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("an HTTP answer");
+    assert!(head.starts_with("HTTP/1.1 200"), "GET {path}: {head}");
+    body.to_owned()
 }
