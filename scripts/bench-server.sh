@@ -12,6 +12,7 @@
 #        REPS=1 DURATION=3 scripts/bench-server.sh   (quick look)
 # Env:   CONCURRENCY="1 16 64 256" PATHS="/time /nanotime"
 #        RUST_ARGS="--log-file /tmp/x.log"  (extra flags for time-server)
+#        BENCH_RUSTFLAGS="..."  (default: the Dockerfile's -C target-feature=+crt-static)
 #        OUT=dir (keep raw results there; default a temp dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,8 +61,10 @@ cp /work/shared/reference/go-time-service/* "$WORK/go/src/"
 GO_BIN="$WORK/go/go-time-service"
 
 # Built exactly as the Dockerfile builds the shipped binary: static glibc.
-echo "bench: building time-server (release, static, as the Dockerfile)" >&2
-RUSTFLAGS="-C target-feature=+crt-static" \
+# BENCH_RUSTFLAGS overrides the flags to try a different build.
+BENCH_RUSTFLAGS=${BENCH_RUSTFLAGS:-"-C target-feature=+crt-static"}
+echo "bench: building time-server (release, RUSTFLAGS=$BENCH_RUSTFLAGS, as the Dockerfile)" >&2
+RUSTFLAGS="$BENCH_RUSTFLAGS" \
   cargo build --release --quiet --target x86_64-unknown-linux-gnu -p time-server
 RUST_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/x86_64-unknown-linux-gnu/release/time-server"
 
