@@ -83,41 +83,69 @@ pub fn logged_in_dir(dir: &Path) -> Vec<RequestLine> {
     lines
 }
 
-/// Asserts that `forwarded` is exactly `logged`: same lines, same order,
-/// none missing, none repeated. The panic names the first difference.
-pub fn assert_forwarded_exactly_once(logged: &[RequestLine], forwarded: &[RequestLine]) {
-    for (i, (want, got)) in logged.iter().zip(forwarded).enumerate() {
-        assert_eq!(
-            want.text, got.text,
-            "forwarded line {i} differs: the server logged #{} but the sidecar forwarded #{}",
-            want.seq, got.seq
-        );
+/// `Err` naming the first difference unless `forwarded` is exactly
+/// `logged`: same lines, same order, none missing, none repeated.
+pub fn check_forwarded_exactly_once(
+    logged: &[RequestLine],
+    forwarded: &[RequestLine],
+) -> Result<(), String> {
+    if let Some((i, (want, got))) = logged
+        .iter()
+        .zip(forwarded)
+        .enumerate()
+        .find(|(_, (w, g))| w.text != g.text)
+    {
+        return Err(format!(
+            "forwarded line {i} differs: the server logged #{} {:?} but the sidecar forwarded #{} {:?}",
+            want.seq, want.text, got.seq, got.text
+        ));
     }
-    assert_eq!(
-        forwarded.len(),
-        logged.len(),
-        "the server logged {} request lines and the sidecar forwarded {}; first extra or missing: {:?}",
-        logged.len(),
-        forwarded.len(),
-        if forwarded.len() > logged.len() {
-            forwarded.get(logged.len())
+    if forwarded.len() != logged.len() {
+        let first_odd = if forwarded.len() > logged.len() {
+            &forwarded[logged.len()]
         } else {
-            logged.get(forwarded.len())
-        }
-    );
+            &logged[forwarded.len()]
+        };
+        return Err(format!(
+            "the server logged {} request lines and the sidecar forwarded {}; first extra or missing: {:?}",
+            logged.len(),
+            forwarded.len(),
+            first_odd.text
+        ));
+    }
+    Ok(())
 }
 
-/// While the server is still logging (probes, scrapes), the forwarded copy
-/// lags: asserts it is exactly the first lines of `logged`, in order, with
-/// nothing repeated. Read `forwarded` before `logged` so the log is ahead.
+/// `Err` unless `forwarded` is exactly the first lines of `logged`, in
+/// order, nothing repeated: while the server is still logging (probes,
+/// scrapes) the forwarded copy lags. Read `forwarded` before `logged` so
+/// the log is ahead.
+pub fn check_forwarded_prefix(
+    logged: &[RequestLine],
+    forwarded: &[RequestLine],
+) -> Result<(), String> {
+    if forwarded.len() > logged.len() {
+        return Err(format!(
+            "the sidecar forwarded {} request lines but the server logged only {}: something was repeated",
+            forwarded.len(),
+            logged.len()
+        ));
+    }
+    check_forwarded_exactly_once(&logged[..forwarded.len()], forwarded)
+}
+
+/// Panics unless [`check_forwarded_exactly_once`] passes.
+pub fn assert_forwarded_exactly_once(logged: &[RequestLine], forwarded: &[RequestLine]) {
+    if let Err(e) = check_forwarded_exactly_once(logged, forwarded) {
+        panic!("{e}");
+    }
+}
+
+/// Panics unless [`check_forwarded_prefix`] passes.
 pub fn assert_forwarded_prefix(logged: &[RequestLine], forwarded: &[RequestLine]) {
-    assert!(
-        forwarded.len() <= logged.len(),
-        "the sidecar forwarded {} request lines but the server logged only {}: something was repeated",
-        forwarded.len(),
-        logged.len()
-    );
-    assert_forwarded_exactly_once(&logged[..forwarded.len()], forwarded);
+    if let Err(e) = check_forwarded_prefix(logged, forwarded) {
+        panic!("{e}");
+    }
 }
 
 #[cfg(test)]
@@ -143,18 +171,21 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_or_repeated_line_is_reported() {
+    fn a_missing_repeated_or_swapped_line_is_reported() {
         let logged = parse_all("GET /a 200 1us #1\nGET /b 200 1us #2\n");
         let missing = parse_all("GET /a 200 1us #1\n");
         let repeated = parse_all("GET /a 200 1us #1\nGET /b 200 1us #2\nGET /b 200 1us #2\n");
         let swapped = parse_all("GET /b 200 1us #2\nGET /a 200 1us #1\n");
-        for bad in [missing, repeated, swapped] {
-            let result = std::panic::catch_unwind(|| assert_forwarded_exactly_once(&logged, &bad));
-            assert!(result.is_err(), "{bad:?} was accepted");
+        for bad in [&missing, &repeated, &swapped] {
+            assert!(
+                check_forwarded_exactly_once(&logged, bad).is_err(),
+                "{bad:?} was accepted"
+            );
         }
-        assert_forwarded_exactly_once(&logged, &logged.clone());
-        assert_forwarded_prefix(&logged, &logged[..1]);
-        let repeated = parse_all("GET /a 200 1us #1\nGET /a 200 1us #1\n");
-        assert!(std::panic::catch_unwind(|| assert_forwarded_prefix(&logged, &repeated)).is_err());
+        assert_eq!(check_forwarded_exactly_once(&logged, &logged), Ok(()));
+        assert_eq!(check_forwarded_prefix(&logged, &missing), Ok(()));
+        let twice = parse_all("GET /a 200 1us #1\nGET /a 200 1us #1\n");
+        assert!(check_forwarded_prefix(&logged, &twice).is_err());
+        assert!(check_forwarded_prefix(&logged, &repeated).is_err());
     }
 }
