@@ -74,7 +74,7 @@ pub struct Config {
     #[arg(long, env = "MAX_LINE_BYTES", default_value = "256KiB", value_parser = parse_bytes)]
     pub max_line_bytes: u64,
 
-    /// Bytes read ahead of delivery at most (memory bound while an output is slow or down).
+    /// Bytes read ahead of delivery at most, in two batches (memory bound while an output is slow or down).
     #[arg(long, env = "MAX_BUFFER_BYTES", default_value = "8MiB", value_parser = parse_bytes)]
     pub max_buffer_bytes: u64,
 
@@ -128,9 +128,9 @@ impl Config {
         if self.max_line_bytes == 0 {
             return Err("--max-line-bytes must be at least 1".into());
         }
-        if self.max_buffer_bytes < self.max_line_bytes + 2 {
+        if self.max_buffer_bytes < 2 * (self.max_line_bytes + 2) {
             return Err(format!(
-                "--max-buffer-bytes ({}) must exceed --max-line-bytes ({}) so a longest line fits",
+                "--max-buffer-bytes ({}) must be over twice --max-line-bytes ({}): two batches of longest lines must fit",
                 self.max_buffer_bytes, self.max_line_bytes
             ));
         }

@@ -44,22 +44,44 @@ impl StdoutOutput {
         }
     }
 
-    /// Writes and flushes the records; returns the bytes written. Runs the
-    /// (possibly blocking) write on tokio's blocking pool.
-    pub async fn deliver(&mut self, records: &[Record]) -> Result<u64, OutputError> {
+    /// Encodes the records and starts writing them on tokio's blocking pool
+    /// (the write may block on a full pipe); [`PendingWrite::finish`] says
+    /// when they are written. The caller may read the next batch meanwhile.
+    pub fn start(&mut self, records: &[Record]) -> PendingWrite {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         self.encode(records, &mut buf);
-        let (buf, result) = tokio::task::spawn_blocking(move || {
-            let result = write_stdout(&buf);
-            (buf, result)
-        })
-        .await
-        .expect("the stdout writer does not panic");
+        PendingWrite {
+            task: tokio::task::spawn_blocking(move || {
+                let result = write_stdout(&buf);
+                (buf, result)
+            }),
+        }
+    }
+
+    /// Writes and flushes the records; returns the bytes written.
+    pub async fn deliver(&mut self, records: &[Record]) -> Result<u64, OutputError> {
+        let pending = self.start(records);
+        pending.finish(self).await
+    }
+}
+
+/// A batch being written to stdout.
+#[derive(Debug)]
+pub struct PendingWrite {
+    task: tokio::task::JoinHandle<(Vec<u8>, io::Result<()>)>,
+}
+
+impl PendingWrite {
+    /// Waits until the batch is written and flushed; returns its bytes.
+    /// Cancel-safe in the sense that matters: dropping it leaves the write
+    /// running, and the batch is simply not committed.
+    pub async fn finish(self, output: &mut StdoutOutput) -> Result<u64, OutputError> {
+        let (buf, result) = self.task.await.expect("the stdout writer does not panic");
         let written = buf.len() as u64;
         // Keep the allocation for the next batch, but not a huge one.
         if buf.capacity() <= 4 * 1024 * 1024 {
-            self.buf = buf;
+            output.buf = buf;
         }
         result.map(|()| written).map_err(OutputError::Stdout)
     }

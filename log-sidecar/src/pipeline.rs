@@ -1,7 +1,9 @@
 //! The sidecar's one loop: read a bounded batch → deliver it to every output
-//! → only then commit the offsets and (throttled) store the checkpoint. While
-//! an output is slow or down, nothing more is read, so memory stays bounded
-//! by one batch and the backlog waits in the files, not in RAM.
+//! → only then commit the offsets and (throttled) store the checkpoint. The
+//! stdout write of one batch overlaps the reading of the next (two batches
+//! of at most half of `--max-buffer-bytes` each); while an output is slow or
+//! down, nothing more is read, so memory stays bounded and the backlog waits
+//! in the files, not in RAM.
 //!
 //! Shutdown: readiness goes off at the signal (in `main`); the loop keeps
 //! following until the files were quiet for `--shutdown-linger` (the server
@@ -21,9 +23,9 @@ use tokio::time::{sleep, sleep_until, timeout_at, Instant};
 use crate::checkpoint::CheckpointError;
 use crate::http_sink::{HttpSink, SinkError};
 use crate::metrics::Metrics;
-use crate::output::{OutputError, StdoutOutput};
-use crate::record::{PodMetadata, Record};
-use crate::tailer::Tailer;
+use crate::output::{OutputError, PendingWrite, StdoutOutput};
+use crate::record::PodMetadata;
+use crate::tailer::{Batch, Tailer};
 use crate::watch::Watcher;
 
 /// How often the checkpoint is stored at most while lines flow: after a
@@ -123,6 +125,7 @@ pub async fn run(
     let mut last_data = Instant::now();
     let mut drain_deadline: Option<Instant> = None;
     let mut finishing = false;
+    let mut in_flight: Option<(PendingWrite, Batch)> = None;
     let reserve = config.drain_timeout / 4;
 
     tailer.scan();
@@ -158,41 +161,65 @@ pub async fn run(
             rescan = false;
         }
 
-        let batch = tailer.read_batch(config.max_buffer_bytes, config.batch_lines, finishing);
+        // Half the buffer per batch: one batch is being written while the
+        // next is read, so stdout never waits for us to read and encode.
+        let batch = tailer.read_batch(config.max_buffer_bytes / 2, config.batch_lines, finishing);
+        if let Some((pending, previous)) = in_flight.take() {
+            let lines = previous.records.len();
+            let written = bounded(
+                async { Ok(pending.finish(&mut outputs.stdout).await?) },
+                &shutdown,
+                &mut drain_deadline,
+                config.drain_timeout,
+                lines,
+            )
+            .await;
+            if let Err(e) = written {
+                store(&tailer, &config, &metrics)?;
+                return Err(e);
+            }
+            metrics.forwarded("stdout", lines, previous.bytes);
+            if outputs.sink.is_some() {
+                metrics.forwarded("http", lines, previous.bytes);
+            }
+            summary.lines += lines as u64;
+            summary.bytes += previous.bytes;
+            tailer.commit(previous);
+            dirty = true;
+        }
+        metrics.set_buffered(batch.bytes);
         let more = batch.more;
-        if !batch.is_empty() {
-            if !batch.records.is_empty() {
-                last_data = Instant::now();
-                metrics.set_buffered(batch.bytes);
-                let delivered = deliver(
-                    &mut outputs,
-                    &batch.records,
+        if !batch.records.is_empty() {
+            last_data = Instant::now();
+            let pending = outputs.stdout.start(&batch.records);
+            if let Some(sink) = &mut outputs.sink {
+                let delivered = bounded(
+                    async {
+                        Ok(sink
+                            .deliver(&batch.records, &outputs.meta, &shutdown)
+                            .await?)
+                    },
                     &shutdown,
                     &mut drain_deadline,
                     config.drain_timeout,
+                    batch.records.len(),
                 )
                 .await;
-                metrics.set_buffered(0);
                 if let Err(e) = delivered {
                     store(&tailer, &config, &metrics)?;
                     return Err(e);
                 }
-                metrics.forwarded("stdout", batch.records.len(), batch.bytes);
-                if outputs.sink.is_some() {
-                    metrics.forwarded("http", batch.records.len(), batch.bytes);
-                }
-                summary.lines += batch.records.len() as u64;
-                summary.bytes += batch.bytes;
             }
+            in_flight = Some((pending, batch));
+        } else {
             tailer.commit(batch);
-            dirty = true;
         }
         if dirty && (finishing || last_store.elapsed() >= CHECKPOINT_EVERY) {
             store(&tailer, &config, &metrics)?;
             dirty = false;
             last_store = Instant::now();
         }
-        if more {
+        if more || in_flight.is_some() {
             continue;
         }
         if finishing {
@@ -225,27 +252,15 @@ fn store(
     Ok(())
 }
 
-/// Delivers to every output at once; bounded by the drain deadline once
-/// shutdown has begun (also when it begins during the delivery).
-async fn deliver(
-    outputs: &mut Outputs,
-    records: &[Record],
+/// Runs an output's delivery; once shutdown has begun (also when it begins
+/// during the delivery) it is bounded by the drain deadline.
+async fn bounded<T>(
+    work: impl std::future::Future<Output = Result<T, PipelineError>>,
     shutdown: &Shutdown,
     drain_deadline: &mut Option<Instant>,
     drain_timeout: Duration,
-) -> Result<(), PipelineError> {
-    let Outputs { stdout, sink, meta } = outputs;
-    let work = async {
-        let (to_stdout, to_sink) = tokio::join!(stdout.deliver(records), async {
-            match sink {
-                Some(sink) => sink.deliver(records, meta, shutdown).await,
-                None => Ok(()),
-            }
-        });
-        to_stdout?;
-        to_sink?;
-        Ok::<(), PipelineError>(())
-    };
+    lines: usize,
+) -> Result<T, PipelineError> {
     let mut work = pin!(work);
     let deadline = match *drain_deadline {
         Some(d) => d,
@@ -263,7 +278,7 @@ async fn deliver(
         Ok(r) => r,
         Err(_) => Err(PipelineError::DrainTimeout {
             timeout: drain_timeout,
-            lines: records.len(),
+            lines,
         }),
     }
 }

@@ -66,8 +66,13 @@ struct Tracked {
     file: File,
     id: FileId,
     head: Head,
-    /// First byte not yet delivered.
+    /// First byte not yet delivered (committed).
     offset: u64,
+    /// First byte not yet read: ahead of `offset` while a batch is in flight.
+    read_pos: u64,
+    /// Bumped when the file is found truncated, so that a batch read before
+    /// cannot commit an offset into the new content.
+    generation: u64,
     /// Seen in the latest scan under some matching path.
     present: bool,
     gone_since: Option<Instant>,
@@ -91,7 +96,8 @@ pub struct Batch {
     pub bytes: u64,
     /// True when a budget stopped reading: call again without waiting.
     pub more: bool,
-    advances: Vec<(u64, u64)>,
+    /// (file key, generation, new offset).
+    advances: Vec<(u64, u64, u64)>,
 }
 
 impl Batch {
@@ -302,6 +308,8 @@ impl Tailer {
             id,
             head,
             offset,
+            read_pos: offset,
+            generation: 0,
             present: true,
             gone_since: None,
             fresh,
@@ -322,7 +330,7 @@ impl Tailer {
         self.refresh();
         let released = &mut self.released;
         self.files.retain(|t| {
-            let done = !t.present && t.offset >= t.size && !t.copy_wait;
+            let done = !t.present && t.offset >= t.size && t.read_pos == t.offset && !t.copy_wait;
             if done {
                 self.events.file_closed(&t.path);
                 // A scan racing with a cascade of renames can miss a file
@@ -384,10 +392,10 @@ impl Tailer {
             }
             t.copy_wait = false;
         }
-        if size == t.offset && t.head.len <= size {
+        if size == t.read_pos && t.head.len <= size {
             return Ok(());
         }
-        if size < t.offset || !t.head.matches(&t.file, size)? {
+        if size < t.read_pos || !t.head.matches(&t.file, size)? {
             self.events.truncated(&t.path);
             if t.head.is_full() {
                 self.truncated_heads
@@ -397,6 +405,8 @@ impl Tailer {
                 }
             }
             t.offset = 0;
+            t.read_pos = 0;
+            t.generation += 1;
             t.head = Head::default();
         }
         if t.head.len < size && !t.head.is_full() {
@@ -422,6 +432,7 @@ impl Tailer {
                 let t = &mut self.files[i];
                 self.events.copy_detected(&t.path, &from);
                 t.offset = offset;
+                t.read_pos = offset;
                 t.copy_wait = size < offset;
             }
         }
@@ -438,10 +449,11 @@ impl Tailer {
         batch: &mut Batch,
     ) -> io::Result<()> {
         let t = &mut self.files[i];
-        if t.copy_wait || t.size <= t.offset {
+        if t.copy_wait || t.size <= t.read_pos {
             return Ok(());
         }
-        let mut pos = t.offset;
+        let start = t.read_pos;
+        let mut pos = start;
         let start_lines = batch.records.len();
         let mut cuts = 0;
         loop {
@@ -470,9 +482,10 @@ impl Tailer {
         }
         t.fresh = false;
         let lines = batch.records.len() - start_lines;
-        if pos > t.offset {
-            batch.advances.push((t.key, pos));
-            self.events.lines_read(&t.path, lines, pos - t.offset);
+        if pos > start {
+            t.read_pos = pos;
+            batch.advances.push((t.key, t.generation, pos));
+            self.events.lines_read(&t.path, lines, pos - start);
             for _ in 0..cuts {
                 self.events.long_line(&t.path);
             }
@@ -484,10 +497,15 @@ impl Tailer {
         Ok(())
     }
 
-    /// Moves offsets past a batch that every output accepted.
+    /// Moves offsets past a batch that every output accepted. Batches must
+    /// be committed in the order they were read.
     pub fn commit(&mut self, batch: Batch) {
-        for (key, offset) in batch.advances {
-            if let Some(t) = self.files.iter_mut().find(|t| t.key == key) {
+        for (key, generation, offset) in batch.advances {
+            if let Some(t) = self
+                .files
+                .iter_mut()
+                .find(|t| t.key == key && t.generation == generation)
+            {
                 t.offset = offset;
             }
         }
