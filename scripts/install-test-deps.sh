@@ -13,7 +13,9 @@ APT_PACKAGES=(
   curl jq procps util-linux           # taskset, pgrep, ps for the process tests
   python3-yaml                        # e2e reads rendered manifests (YAML) as JSON
 )
-PIP_PACKAGES=(kubernetes-validate checkov)
+# Pinned: a new checkov release can add checks, a new kubernetes-validate new schemas;
+# move these on purpose, with the manifests, not by surprise in CI.
+PIP_PACKAGES=(kubernetes-validate==1.37.0 checkov==3.3.30)
 
 missing_apt=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -28,7 +30,8 @@ fi
 
 missing_pip=()
 for p in "${PIP_PACKAGES[@]}"; do
-  python3 -m pip show -q "$p" >/dev/null 2>&1 || missing_pip+=("$p")
+  have=$(python3 -m pip show "${p%%==*}" 2>/dev/null | sed -n 's/^Version: //p')
+  [ "$have" = "${p##*==}" ] || missing_pip+=("$p")
 done
 if ((${#missing_pip[@]})); then
   echo "install-test-deps: pip install ${missing_pip[*]}" >&2
