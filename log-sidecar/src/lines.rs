@@ -9,6 +9,34 @@ use std::sync::Arc;
 
 use crate::record::Record;
 
+/// Where [`split`] puts the lines it finds.
+pub trait LineSink {
+    /// One line, without its terminator; `truncated` when it was cut.
+    fn push_line(&mut self, path: &Arc<Path>, line: &[u8], truncated: bool);
+}
+
+impl LineSink for Vec<Record> {
+    fn push_line(&mut self, path: &Arc<Path>, line: &[u8], truncated: bool) {
+        self.push(record(path, line, truncated));
+    }
+}
+
+/// Lines as raw stdout wants them, each followed by a newline, in one
+/// buffer: nothing allocated per line, for the common `--format raw`
+/// without a sink, where a `Record` per line would cost more than the copy.
+#[derive(Debug, Default)]
+pub struct RawLines {
+    /// The encoded lines.
+    pub bytes: Vec<u8>,
+}
+
+impl LineSink for RawLines {
+    fn push_line(&mut self, _path: &Arc<Path>, line: &[u8], _truncated: bool) {
+        self.bytes.extend_from_slice(line);
+        self.bytes.push(b'\n');
+    }
+}
+
 /// What [`split`] took from a buffer.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Split {
@@ -29,7 +57,7 @@ pub fn split(
     max_line: usize,
     max_lines: usize,
     flush_partial: bool,
-    out: &mut Vec<Record>,
+    out: &mut impl LineSink,
 ) -> Split {
     debug_assert!(max_line > 0);
     let mut s = Split::default();
@@ -42,7 +70,7 @@ pub fn split(
                 if line.last() == Some(&b'\r') {
                     line = &line[..line.len() - 1];
                 }
-                out.push(record(path, line, false));
+                out.push_line(path, line, false);
                 s.lines += 1;
                 start += nl + 1;
             }
@@ -52,7 +80,7 @@ pub fn split(
                 // No newline within reach: cut a piece, the rest of the line
                 // follows. (A line of exactly max_line bytes waits for the
                 // byte after it, which may be its newline or its CR.)
-                out.push(record(path, &rest[..max_line], true));
+                out.push_line(path, &rest[..max_line], true);
                 s.lines += 1;
                 s.cuts += 1;
                 start += max_line;
@@ -62,7 +90,7 @@ pub fn split(
                 if line.last() == Some(&b'\r') {
                     line = &line[..line.len() - 1];
                 }
-                out.push(record(path, line, false));
+                out.push_line(path, line, false);
                 s.lines += 1;
                 start = buf.len();
             }
@@ -144,6 +172,23 @@ mod tests {
         assert_eq!(s.consumed, 6, "'g' waits for more");
         let (lines, _) = run(b"abcd", 4, false);
         assert!(lines.is_empty(), "'abcd' may still end with a newline");
+    }
+
+    #[test]
+    fn raw_lines_encode_like_records() {
+        let path: Arc<Path> = Arc::from(Path::new("/x.log"));
+        let input = b"a\r\nbcdefg\n\xff\npart";
+        let mut records = Vec::new();
+        let mut raw = RawLines::default();
+        let a = split(input, &path, 3, usize::MAX, true, &mut records);
+        let b = split(input, &path, 3, usize::MAX, true, &mut raw);
+        assert_eq!(a, b);
+        let mut encoded = Vec::new();
+        for r in &records {
+            r.write_raw(&mut encoded);
+        }
+        assert_eq!(raw.bytes, encoded);
+        assert_eq!(raw.bytes, b"a\nbcd\nefg\n\xff\npar\nt\n");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Parser as _;
 use log_sidecar::checkpoint::Checkpoint;
-use log_sidecar::config::Config;
+use log_sidecar::config::{Config, Format};
 use log_sidecar::http_sink::HttpSink;
 use log_sidecar::metrics::Metrics;
 use log_sidecar::output::StdoutOutput;
@@ -103,6 +103,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
             patterns: config.paths.clone(),
             max_line_bytes: usize::try_from(config.max_line_bytes).unwrap_or(usize::MAX),
             exclude: vec![checkpoint_path.clone(), tmp.into()],
+            raw_lines: config.format == Format::Raw && config.http_sink.is_none(),
         },
         checkpoint,
         Arc::new(metrics.clone()),

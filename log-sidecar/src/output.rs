@@ -59,6 +59,16 @@ impl StdoutOutput {
         }
     }
 
+    /// [`StdoutOutput::start`] for lines already encoded as raw bytes.
+    pub fn start_raw(&mut self, bytes: Vec<u8>) -> PendingWrite {
+        PendingWrite {
+            task: tokio::task::spawn_blocking(move || {
+                let result = write_stdout(&bytes);
+                (bytes, result)
+            }),
+        }
+    }
+
     /// Writes and flushes the records; returns the bytes written.
     pub async fn deliver(&mut self, records: &[Record]) -> Result<u64, OutputError> {
         let pending = self.start(records);

@@ -165,7 +165,7 @@ pub async fn run(
         // next is read, so stdout never waits for us to read and encode.
         let batch = tailer.read_batch(config.max_buffer_bytes / 2, config.batch_lines, finishing);
         if let Some((pending, previous)) = in_flight.take() {
-            let lines = previous.records.len();
+            let lines = previous.lines;
             let written = bounded(
                 async { Ok(pending.finish(&mut outputs.stdout).await?) },
                 &shutdown,
@@ -189,9 +189,16 @@ pub async fn run(
         }
         metrics.set_buffered(batch.bytes);
         let more = batch.more;
-        if !batch.records.is_empty() {
+        let mut batch = batch;
+        if batch.lines > 0 {
             last_data = Instant::now();
-            let pending = outputs.stdout.start(&batch.records);
+            let pending = if batch.records.is_empty() {
+                outputs
+                    .stdout
+                    .start_raw(std::mem::take(&mut batch.raw.bytes))
+            } else {
+                outputs.stdout.start(&batch.records)
+            };
             if let Some(sink) = &mut outputs.sink {
                 let delivered = bounded(
                     async {
@@ -202,7 +209,7 @@ pub async fn run(
                     &shutdown,
                     &mut drain_deadline,
                     config.drain_timeout,
-                    batch.records.len(),
+                    batch.lines,
                 )
                 .await;
                 if let Err(e) = delivered {

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::checkpoint::{Checkpoint, FileCheckpoint, VERSION};
 use crate::events::TailEvents;
 use crate::fingerprint::{FileId, Head};
-use crate::lines;
+use crate::lines::{self, RawLines};
 use crate::record::Record;
 
 /// How long a file that vanished from the patterns (deleted, or renamed out)
@@ -56,6 +56,9 @@ pub struct TailerConfig {
     pub max_line_bytes: usize,
     /// Never followed even when a pattern matches it (the checkpoint file).
     pub exclude: Vec<PathBuf>,
+    /// Collect lines as raw stdout bytes ([`Batch::raw`]) instead of
+    /// records: for `--format raw` without a sink.
+    pub raw_lines: bool,
 }
 
 /// One followed file.
@@ -90,8 +93,12 @@ struct Tracked {
 /// they are.
 #[derive(Debug, Default)]
 pub struct Batch {
-    /// The lines, oldest file first, in file order.
+    /// The lines, oldest file first, in file order (unless `raw_lines`).
     pub records: Vec<Record>,
+    /// The same lines encoded for raw stdout (when `raw_lines`).
+    pub raw: RawLines,
+    /// How many lines the batch holds.
+    pub lines: usize,
     /// Bytes of the files the records cover.
     pub bytes: u64,
     /// True when a budget stopped reading: call again without waiting.
@@ -103,7 +110,7 @@ pub struct Batch {
 impl Batch {
     /// True when there is nothing to deliver or commit.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.advances.is_empty()
+        self.lines == 0 && self.advances.is_empty()
     }
 }
 
@@ -112,6 +119,7 @@ pub struct Tailer {
     raw_patterns: Vec<String>,
     max_line: usize,
     exclude: Vec<PathBuf>,
+    raw_lines: bool,
     files: Vec<Tracked>,
     /// Checkpoint entries not yet matched to a file (first scan only).
     resume: Vec<FileCheckpoint>,
@@ -157,6 +165,7 @@ impl Tailer {
             raw_patterns: config.patterns,
             max_line: config.max_line_bytes.max(1),
             exclude: config.exclude,
+            raw_lines: config.raw_lines,
             files: Vec::new(),
             resume: checkpoint.files,
             truncated_heads: Vec::new(),
@@ -354,8 +363,7 @@ impl Tailer {
         let chunk = (64 * 1024).max(self.max_line + 2);
         for i in order {
             let budget = max_bytes.saturating_sub(batch.bytes);
-            if batch.records.len() >= max_lines
-                || (budget < (self.max_line + 2) as u64 && !batch.records.is_empty())
+            if batch.lines >= max_lines || (budget < (self.max_line + 2) as u64 && batch.lines > 0)
             {
                 batch.more = true;
                 break;
@@ -392,9 +400,9 @@ impl Tailer {
             }
             t.copy_wait = false;
         }
-        if size == t.read_pos && t.head.len <= size {
-            return Ok(());
-        }
+        // No early return when the size is unchanged: a file truncated and
+        // rewritten to the same size between two looks is only told apart
+        // by its head (mtime is too coarse). A 256-byte pread is cheap.
         if size < t.read_pos || !t.head.matches(&t.file, size)? {
             self.events.truncated(&t.path);
             if t.head.is_full() {
@@ -454,24 +462,28 @@ impl Tailer {
         }
         let start = t.read_pos;
         let mut pos = start;
-        let start_lines = batch.records.len();
+        let start_lines = batch.lines;
         let mut cuts = 0;
         loop {
             let want = (t.size - pos).min(budget).min(chunk as u64) as usize;
-            if want == 0 || batch.records.len() >= max_lines {
+            if want == 0 || batch.lines >= max_lines {
                 break;
             }
             self.buf.resize(want, 0);
             let n = read_full_at(&t.file, &mut self.buf, pos)?;
             let at_end = pos + n as u64 >= t.size;
-            let split = lines::split(
+            let (buf, path, room, flush) = (
                 &self.buf[..n],
                 &t.path,
-                self.max_line,
-                max_lines - batch.records.len(),
+                max_lines - batch.lines,
                 flush && at_end,
-                &mut batch.records,
             );
+            let split = if self.raw_lines {
+                lines::split(buf, path, self.max_line, room, flush, &mut batch.raw)
+            } else {
+                lines::split(buf, path, self.max_line, room, flush, &mut batch.records)
+            };
+            batch.lines += split.lines;
             cuts += split.cuts;
             pos += split.consumed as u64;
             budget -= split.consumed as u64;
@@ -481,7 +493,7 @@ impl Tailer {
             }
         }
         t.fresh = false;
-        let lines = batch.records.len() - start_lines;
+        let lines = batch.lines - start_lines;
         if pos > start {
             t.read_pos = pos;
             batch.advances.push((t.key, t.generation, pos));
@@ -490,8 +502,7 @@ impl Tailer {
                 self.events.long_line(&t.path);
             }
         }
-        if pos < t.size && (budget < (self.max_line + 2) as u64 || batch.records.len() >= max_lines)
-        {
+        if pos < t.size && (budget < (self.max_line + 2) as u64 || batch.lines >= max_lines) {
             batch.more = true;
         }
         Ok(())
