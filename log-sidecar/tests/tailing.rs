@@ -511,3 +511,34 @@ fn bad_flags_exit_2_with_one_line_and_help_exits_0() {
     assert_eq!(help.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&help.stdout).contains("--shutdown-linger"));
 }
+
+/// Nobody reading stdout any more (EPIPE) is an error, not a reason to
+/// drop lines: exit 1, saying so, with the lines left un-checkpointed.
+#[test]
+fn closed_stdout_exits_1_without_checkpointing() {
+    let dir = LogDir::new();
+    let mut child = std::process::Command::new(binary())
+        .args(["--path", &dir.pattern(), "--admin-listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away
+    append(&dir.current(), &lines(0, 100));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("log-sidecar kept running with a closed stdout");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write to stdout"), "{stderr}");
+    assert_eq!(checkpointed_bytes(&dir.checkpoint()), 0);
+}
