@@ -110,7 +110,7 @@ fn record(path: &Arc<Path>, line: &[u8], truncated: bool) -> Record {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', bytes)
 }
 
 #[cfg(test)]
