@@ -40,9 +40,15 @@ fn main() -> ExitCode {
         eprintln!("error: {reason}");
         return ExitCode::from(2);
     }
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .target(env_logger::Target::Stderr)
-        .init();
+    // Its own admin requests (kubelet probes, Prometheus scrapes) are not
+    // logged by default: `kubectl logs -c sidecar` shows stdout and stderr
+    // together, and there the server's forwarded lines are what people read.
+    // RUST_LOG=info brings them back.
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("info,time_server::request_log=warn"),
+    )
+    .target(env_logger::Target::Stderr)
+    .init();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
