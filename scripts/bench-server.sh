@@ -55,7 +55,8 @@ fi
 # --- build both -------------------------------------------------------------
 echo "bench: building the Go reference with $(go version | cut -d' ' -f3)" >&2
 mkdir -p "$WORK/go/src"
-cp /work/shared/reference/go-time-service/* "$WORK/go/src/"
+GO_REF=${GO_REF:-$ROOT/../shared/reference/go-time-service}  # the chapter's Go service
+cp "$GO_REF"/* "$WORK/go/src/"
 (cd "$WORK/go/src" && GOCACHE="$WORK/go/cache" GOPATH="$WORK/go/path" GOFLAGS=-mod=mod \
   go build -o "$WORK/go/go-time-service" .)
 GO_BIN="$WORK/go/go-time-service"

@@ -13,7 +13,7 @@ bin=target/release
 
 "$bin/time-server" --listen "$LISTEN" --log-file "$LOG_DIR/time-service.log" &
 server=$!
-"$bin/log-sidecar" --path "$LOG_DIR/*.log" --checkpoint-file "$LOG_DIR/.sidecar-checkpoint.json" \
+"$bin/log-sidecar" --path "$LOG_DIR/time-service.log*" --checkpoint-file "$LOG_DIR/.sidecar-checkpoint.json" \
   --admin-listen "$ADMIN" &
 sidecar=$!
 
