@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # The pod without Kubernetes: time-server and log-sidecar side by side, sharing
 # a log directory as the pod's emptyDir volume. Ctrl-C sends SIGTERM to both,
-# as the kubelet does, and waits for their graceful exit.
+# as the kubelet does, and waits for their graceful exit. The sidecar lingers
+# 7s, as in the manifests, to outlast the server's 5s shutdown delay.
 #   LISTEN (default 127.0.0.1:8080)  ADMIN (default 127.0.0.1:9090)  LOG_DIR (default a temp dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LISTEN=${LISTEN:-127.0.0.1:8080}
 ADMIN=${ADMIN:-127.0.0.1:9090}
 LOG_DIR=${LOG_DIR:-$(mktemp -d -t time-service-logs.XXXXXX)}
+mkdir -p "$LOG_DIR"
 cargo build --release --bins -q
-bin=target/release
+bin=${CARGO_TARGET_DIR:-target}/release
 
-"$bin/time-server" --listen "$LISTEN" --log-file "$LOG_DIR/time-service.log" &
+# Each container's stdout is prefixed, as `kubectl logs` would keep them apart.
+"$bin/time-server" --listen "$LISTEN" --log-file "$LOG_DIR/time-service.log" \
+  > >(sed -u 's/^/[time-server] /') &
 server=$!
 "$bin/log-sidecar" --path "$LOG_DIR/time-service.log*" --checkpoint-file "$LOG_DIR/.sidecar-checkpoint.json" \
-  --admin-listen "$ADMIN" &
+  --admin-listen "$ADMIN" --shutdown-linger 7s > >(sed -u 's/^/[sidecar]     /') &
 sidecar=$!
 
 stop() { kill -TERM "$server" "$sidecar" 2>/dev/null || true; }
