@@ -12,7 +12,7 @@
 #        REPS=1 DURATION=3 scripts/bench-server.sh   (quick look)
 # Env:   CONCURRENCY="1 16 64 256" PATHS="/time /nanotime"
 #        RUST_ARGS="--log-file /tmp/x.log"  (extra flags for time-server)
-#        BENCH_RUSTFLAGS="..."  (default: the Dockerfile's -C target-feature=+crt-static)
+#        BENCH_RUSTFLAGS="..."  (default: the Dockerfile's RUSTFLAGS, static glibc + RELR)
 #        OUT=dir (keep raw results there; default a temp dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,7 +63,7 @@ GO_BIN="$WORK/go/go-time-service"
 
 # Built exactly as the Dockerfile builds the shipped binary: static glibc.
 # BENCH_RUSTFLAGS overrides the flags to try a different build.
-BENCH_RUSTFLAGS=${BENCH_RUSTFLAGS:-"-C target-feature=+crt-static"}
+BENCH_RUSTFLAGS=${BENCH_RUSTFLAGS:-"-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs"}
 echo "bench: building time-server (release, RUSTFLAGS=$BENCH_RUSTFLAGS, as the Dockerfile)" >&2
 RUSTFLAGS="$BENCH_RUSTFLAGS" \
   cargo build --release --quiet --target x86_64-unknown-linux-gnu -p time-server

@@ -22,7 +22,7 @@ triple=x86_64-unknown-linux-gnu
 if [ -z "${BIN_DIR:-}" ]; then
   target_dir=${STATIC_TARGET_DIR:-${CARGO_TARGET_DIR:-$root/target}/static}
   # Same flags as the Dockerfile's builder stage.
-  (cd "$root" && RUSTFLAGS='-C target-feature=+crt-static' CARGO_TARGET_DIR="$target_dir" \
+  (cd "$root" && RUSTFLAGS='-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs' CARGO_TARGET_DIR="$target_dir" \
     cargo build --release --locked --target "$triple" -p time-server -p log-sidecar >&2)
   BIN_DIR=$target_dir/$triple/release
 fi
