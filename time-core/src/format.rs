@@ -73,6 +73,15 @@ impl GoTime {
         out.push_str(tail.as_str());
     }
 
+    /// Calls `f` with `String()` as three byte strings (the date to the
+    /// numeric zone, the zone name, the monotonic suffix), for writers that
+    /// assemble a response around it without a temporary `String`. Only the
+    /// zone name can hold anything but printable ASCII.
+    pub(crate) fn with_go_string_parts<R>(&self, f: impl FnOnce([&[u8]; 3]) -> R) -> R {
+        let (head, name, tail) = self.go_string_parts();
+        f([head.as_bytes(), name.as_bytes(), tail.as_bytes()])
+    }
+
     /// `String()` in three pieces, so that neither output form needs a
     /// temporary `String`: the date to the numeric zone, the zone name, the
     /// monotonic suffix (empty without a reading).
@@ -174,6 +183,10 @@ impl<const N: usize> Ascii<N> {
         let i = usize::from(v % 100) * 2;
         self.buf[self.len..self.len + 2].copy_from_slice(&PAIRS[i..i + 2]);
         self.len += 2;
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 
     fn as_str(&self) -> &str {

@@ -71,7 +71,7 @@ pub mod zone;
 pub use clock::SystemClock;
 pub use error::Error;
 pub use format::GoTime;
-pub use response::{write_go_json, TimeResponse};
+pub use response::{write_go_json, write_nano_time_json, write_time_json, TimeResponse};
 pub use timestamp::Timestamp;
 pub use tz::TimeZone;
 pub use zone::FixedZone;

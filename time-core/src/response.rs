@@ -14,6 +14,8 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
+use crate::GoTime;
+
 /// The body of `/time` and `/nanotime`; the empty field is left out, as
 /// Go's `omitempty` does.
 ///
@@ -54,9 +56,106 @@ impl TimeResponse {
         // `{"time":"…","nanoTime":"…"}` and the newline: 27 bytes around the
         // strings, which rarely need escaping.
         let mut out = Vec::with_capacity(self.time.len() + self.nano_time.len() + 32);
+        if is_plain(&self.time) && is_plain(&self.nano_time) {
+            // What the encoder would write, without its machinery: this is a
+            // service's per-request path, and the fields almost never need
+            // escaping (a zone abbreviation with `&` would).
+            out.push(b'{');
+            let mut sep = "";
+            for (name, value) in [
+                ("\"time\":\"", &self.time),
+                ("\"nanoTime\":\"", &self.nano_time),
+            ] {
+                if !value.is_empty() {
+                    out.extend_from_slice(sep.as_bytes());
+                    out.extend_from_slice(name.as_bytes());
+                    out.extend_from_slice(value.as_bytes());
+                    out.push(b'"');
+                    sep = ",";
+                }
+            }
+            out.extend_from_slice(b"}\n");
+            return out;
+        }
         write_go_json(&mut out, self).expect("writing JSON of strings into a Vec cannot fail");
         out
     }
+}
+
+/// Appends the `/time` body for `time`: exactly
+/// `TimeResponse::time(time.to_string()).to_go_json()`, assembled without
+/// the intermediate `String` or the serializer, and in one allocation of
+/// the exact size when `out` starts empty (so it converts into
+/// `bytes::Bytes` without another). For a service's per-request path.
+///
+/// ```
+/// use time_core::{write_time_json, FixedZone, GoTime, Timestamp};
+/// let t = GoTime::new(Timestamp::new(1_541_974_346, 500_000_000)?, FixedZone::UTC);
+/// let mut body = Vec::new();
+/// write_time_json(&mut body, &t);
+/// assert_eq!(body, b"{\"time\":\"2018-11-11 22:12:26.5 +0000 UTC\"}\n");
+/// # Ok::<(), time_core::Error>(())
+/// ```
+pub fn write_time_json(out: &mut Vec<u8>, time: &GoTime) {
+    time.with_go_string_parts(|parts| {
+        if !parts.iter().all(is_plain) {
+            // A zone name with a byte Go escapes: the encoder's way.
+            let time = parts.concat();
+            let time = String::from_utf8(time).expect("the parts of String() are UTF-8");
+            let body = TimeResponse::time(time).to_go_json();
+            out.reserve_exact(body.len());
+            out.extend_from_slice(&body);
+            return;
+        }
+        let len: usize = parts.iter().map(|part| part.len()).sum();
+        out.reserve_exact(TIME_OPEN.len() + len + CLOSE.len());
+        out.extend_from_slice(TIME_OPEN);
+        for part in parts {
+            out.extend_from_slice(part);
+        }
+        out.extend_from_slice(CLOSE);
+    })
+}
+
+/// Appends the `/nanotime` body for a `UnixNano` value: exactly
+/// `TimeResponse::nano_time(nanos).to_go_json()`, without the serializer,
+/// in one exactly sized allocation when `out` starts empty.
+///
+/// ```
+/// let mut body = Vec::new();
+/// time_core::write_nano_time_json(&mut body, -5);
+/// assert_eq!(body, b"{\"nanoTime\":\"-5\"}\n");
+/// ```
+pub fn write_nano_time_json(out: &mut Vec<u8>, nanos: i64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut abs = nanos.unsigned_abs();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (abs % 10) as u8;
+        abs /= 10;
+        if abs == 0 {
+            break;
+        }
+    }
+    let sign: &[u8] = if nanos < 0 { b"-" } else { b"" };
+    out.reserve_exact(NANO_OPEN.len() + sign.len() + digits.len() - start + CLOSE.len());
+    out.extend_from_slice(NANO_OPEN);
+    out.extend_from_slice(sign);
+    out.extend_from_slice(&digits[start..]);
+    out.extend_from_slice(CLOSE);
+}
+
+const TIME_OPEN: &[u8] = b"{\"time\":\"";
+const NANO_OPEN: &[u8] = b"{\"nanoTime\":\"";
+const CLOSE: &[u8] = b"\"}\n";
+
+/// Whether Go's encoder writes `s` as it is: printable ASCII without the
+/// quote, the backslash and the HTML-sensitive `<`, `>`, `&`.
+fn is_plain(s: impl AsRef<[u8]>) -> bool {
+    s.as_ref()
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&'))
 }
 
 /// Serializes any value as Go's `json.Encoder.Encode` does: Go's string

@@ -230,6 +230,42 @@ proptest! {
         let back: TimeResponse = serde_json::from_slice(&body).unwrap();
         prop_assert_eq!(back, r);
     }
+
+    #[test]
+    fn time_json_writers_write_what_the_encoder_writes(
+        secs in -100_000_000_000i64..100_000_000_000,
+        nanos in 0u32..1_000_000_000,
+        name in "[A-Za-z+0-9 -]{0,8}|.{0,6}",
+        offset in -86_399i32..=86_399,
+        mono in prop::option::of(any::<i64>()),
+        n in any::<i64>(),
+    ) {
+        let mut t = GoTime::new(Timestamp::new(secs, nanos).unwrap(), FixedZone::new(name, offset).unwrap());
+        if let Some(m) = mono {
+            t = t.with_monotonic(m);
+        }
+        let mut body = Vec::new();
+        time_core::write_time_json(&mut body, &t);
+        prop_assert_eq!(&body, &TimeResponse::time(t.to_string()).to_go_json());
+        prop_assert_eq!(body.len(), body.capacity());
+        let mut body = Vec::new();
+        time_core::write_nano_time_json(&mut body, n);
+        prop_assert_eq!(&body, &TimeResponse::nano_time(n).to_go_json());
+        prop_assert_eq!(body.len(), body.capacity());
+    }
+
+    #[test]
+    fn go_json_fast_path_writes_what_the_encoder_writes(
+        time in "[ -~]{0,40}|.*",
+        nano in "[0-9-]{0,20}|[ -~]{0,20}",
+    ) {
+        // to_go_json skips the serializer for plain strings; the bytes must
+        // be the same as the encoder's either way.
+        let r = TimeResponse { time, nano_time: nano };
+        let mut encoded = Vec::new();
+        time_core::write_go_json(&mut encoded, &r).unwrap();
+        prop_assert_eq!(r.to_go_json(), encoded);
+    }
 }
 
 proptest! {
