@@ -11,7 +11,7 @@
 use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use log::{Log, Metadata, Record};
+use log::{Level, Log, Metadata, Record};
 
 use crate::log_sink::QueueWriter;
 
@@ -21,10 +21,17 @@ use crate::log_sink::QueueWriter;
 pub fn write_line(out: &mut Vec<u8>, now: SystemTime, record: &Record<'_>) {
     out.push(b'[');
     write_rfc3339_micros(out, now);
-    // Writing into a Vec cannot fail.
-    let _ = write!(out, " {:<5} {}] ", record.level(), record.target());
+    out.extend_from_slice(level_column(record.level()));
+    out.extend_from_slice(record.target().as_bytes());
+    out.extend_from_slice(b"] ");
     let start = out.len();
-    let _ = write!(out, "{}", record.args());
+    match record.args().as_str() {
+        Some(message) => out.extend_from_slice(message.as_bytes()),
+        // Writing into a Vec cannot fail.
+        None => {
+            let _ = write!(out, "{}", record.args());
+        }
+    }
     if out[start..].contains(&b'\n') {
         let message = out.split_off(start);
         for (i, part) in message.split(|&b| b == b'\n').enumerate() {
@@ -37,20 +44,43 @@ pub fn write_line(out: &mut Vec<u8>, now: SystemTime, record: &Record<'_>) {
     out.push(b'\n');
 }
 
+/// ` INFO  `: the level left-aligned in five columns between spaces, as
+/// env_logger's `{:<5}`, without going through the formatter.
+fn level_column(level: Level) -> &'static [u8] {
+    match level {
+        Level::Error => b" ERROR ",
+        Level::Warn => b" WARN  ",
+        Level::Info => b" INFO  ",
+        Level::Debug => b" DEBUG ",
+        Level::Trace => b" TRACE ",
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC (times before 1970 print as 1970).
 pub fn write_rfc3339_micros(out: &mut Vec<u8>, now: SystemTime) {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let (year, month, day) = civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60,
-        since.subsec_micros()
-    );
+    // Digits by hand: this runs once per request, and `write!` with seven
+    // padded arguments cost a quarter of a microsecond in the profile.
+    let mut stamp = *b"0000-00-00T00:00:00.000000Z";
+    put_digits(&mut stamp[0..4], year.clamp(0, 9999) as u64);
+    put_digits(&mut stamp[5..7], u64::from(month));
+    put_digits(&mut stamp[8..10], u64::from(day));
+    put_digits(&mut stamp[11..13], rem / 3600);
+    put_digits(&mut stamp[14..16], rem / 60 % 60);
+    put_digits(&mut stamp[17..19], rem % 60);
+    put_digits(&mut stamp[20..26], u64::from(since.subsec_micros()));
+    out.extend_from_slice(&stamp);
+}
+
+/// Writes `value`'s last `digits.len()` decimal digits, zero-padded.
+fn put_digits(digits: &mut [u8], mut value: u64) {
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
 }
 
 /// The civil date of a day count since 1970-01-01 (Howard Hinnant's
@@ -167,10 +197,24 @@ mod tests {
                 .args(format_args!("two\nlines"))
                 .build(),
         );
+        let n = 42;
+        for (level, text) in [(log::Level::Warn, "a"), (log::Level::Debug, "b\nc")] {
+            write_line(
+                &mut out,
+                now,
+                &Record::builder()
+                    .level(level)
+                    .target("x")
+                    .args(format_args!("{text} {n}"))
+                    .build(),
+            );
+        }
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "[2026-11-26T18:35:54.950883Z INFO  time_server::request_log] GET /time 200 78us #1\n\
-             [2026-11-26T18:35:54.950883Z ERROR time_server] two\n    lines\n"
+             [2026-11-26T18:35:54.950883Z ERROR time_server] two\n    lines\n\
+             [2026-11-26T18:35:54.950883Z WARN  x] a 42\n\
+             [2026-11-26T18:35:54.950883Z DEBUG x] b\n    c 42\n"
         );
     }
 }

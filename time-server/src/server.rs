@@ -213,6 +213,9 @@ impl<E: Endpoints> Server<E> {
                 }
             };
             tokio::select! {
+                // The connection first, and no random branch order: it is
+                // what wakes this task on nearly every poll.
+                biased;
                 result = conn.as_mut() => {
                     if let Err(e) = result {
                         log::debug!("connection ended with an error: {e}");

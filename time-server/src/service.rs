@@ -4,7 +4,7 @@
 
 use hyper::{Response, StatusCode};
 use time_core::tz::TimeZone;
-use time_core::{GoTime, SystemClock, TimeResponse};
+use time_core::{GoTime, SystemClock};
 
 use crate::admin::{Admin, AdminEndpoint};
 use crate::respond::{self, Body, JSON};
@@ -44,12 +44,18 @@ impl TimeService {
 
     fn time(&self) -> Result<Vec<u8>, time_core::Error> {
         let now = self.now()?;
-        Ok(TimeResponse::time(now.to_string()).to_go_json())
+        // Written straight into an exactly sized body: no intermediate
+        // String, no serializer, and hyper's `Bytes` takes it as it is.
+        let mut body = Vec::new();
+        time_core::write_time_json(&mut body, &now);
+        Ok(body)
     }
 
     fn nano_time(&self) -> Result<Vec<u8>, time_core::Error> {
         let nanos = self.clock.now_timestamp()?.unix_nano()?;
-        Ok(TimeResponse::nano_time(nanos).to_go_json())
+        let mut body = Vec::new();
+        time_core::write_nano_time_json(&mut body, nanos);
+        Ok(body)
     }
 }
 
