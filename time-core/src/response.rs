@@ -98,7 +98,10 @@ impl TimeResponse {
 /// ```
 pub fn write_time_json(out: &mut Vec<u8>, time: &GoTime) {
     time.with_go_string_parts(|parts| {
-        if !parts.iter().all(is_plain) {
+        // The date, offset and monotonic parts are digits and punctuation
+        // Go never escapes; only the zone name can need it.
+        let [_, name, _] = parts;
+        if !is_plain(name) {
             // A zone name with a byte Go escapes: the encoder's way.
             let time = parts.concat();
             let time = String::from_utf8(time).expect("the parts of String() are UTF-8");
