@@ -9,13 +9,16 @@
 //! (idle or slow-head deadline) and `GracefulConnection` is sealed.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
-use hyper::body::Body as HttpBody;
+use hyper::body::{Body as HttpBody, Incoming};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -31,6 +34,26 @@ use crate::request_log::RequestLog;
 use crate::respond::{self, Body};
 use crate::router::{Endpoints, OTHER_ROUTE};
 use crate::shutdown::Shutdown;
+
+/// The future hyper gets for each request: the answer itself when the
+/// request had no body, the body-reading pipeline otherwise.
+enum Answer {
+    Now(Option<Response<Body>>),
+    Later(Pin<Box<dyn Future<Output = Response<Body>> + Send>>),
+}
+
+impl Future for Answer {
+    type Output = Result<Response<Body>, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Answer::Now(response) => Poll::Ready(Ok(response
+                .take()
+                .expect("hyper polls a request's future only until it is ready"))),
+            Answer::Later(pending) => pending.as_mut().poll(cx).map(Ok),
+        }
+    }
+}
 
 /// Limits and timeouts of a server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,7 +183,8 @@ impl<E: Endpoints> Server<E> {
             // conn_deadlines does this for both protocols; see there why.
             .header_read_timeout(None::<Duration>)
             .max_buf_size(max_header)
-            .keep_alive(true);
+            .keep_alive(true)
+            .writev(false);
         builder
             .http2()
             .timer(TokioTimer::new())
@@ -181,14 +205,23 @@ impl<E: Endpoints> Server<E> {
         let io = TokioIo::new(Watched::new(stream, Arc::clone(&activity)));
         let server = Arc::clone(&self);
         let requests = Arc::clone(&activity);
-        let service = service_fn(move |request| {
-            let server = Arc::clone(&server);
+        let service = service_fn(move |request: Request<Incoming>| {
             let busy = requests.request_started();
-            async move {
+            if request.body().is_end_stream() {
+                // Every GET and HEAD: answered right here, so hyper holds a
+                // ready value instead of an async state machine that owns
+                // the request (moving it around was a tenth of a request's
+                // user-space instructions).
+                let response = server.handle_now(&request);
+                drop(busy);
+                return Answer::Now(Some(response));
+            }
+            let server = Arc::clone(&server);
+            Answer::Later(Box::pin(async move {
                 let response = server.handle(request).await;
                 drop(busy);
-                Ok::<_, Infallible>(response)
-            }
+                response
+            }))
         });
         let conn = builder.serve_connection(io, service);
         tokio::pin!(conn);
@@ -231,23 +264,46 @@ impl<E: Endpoints> Server<E> {
         }
     }
 
-    /// Answers one request: what every connection calls, public so that
-    /// tests and other transports can drive the pipeline directly.
+    /// Answers one request: what every connection calls for a request with
+    /// a body, public so that tests and other transports can drive the
+    /// pipeline directly.
     pub async fn handle<B>(&self, request: Request<B>) -> Response<Body>
     where
         B: HttpBody<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let started = std::time::Instant::now();
-        let _in_flight = self.metrics.in_flight();
+        let in_flight = self.metrics.in_flight();
         let (parts, body) = request.into_parts();
-        let path = parts.uri.path();
-        let (label, response) = match self.read_body(body).await {
+        let body = self.read_body(body).await;
+        let response = self.answer(started, &parts.method, parts.uri.path(), body);
+        drop(in_flight);
+        response
+    }
+
+    /// Answers a request whose body is already complete (empty), without
+    /// awaiting anything.
+    pub fn handle_now<B: HttpBody>(&self, request: &Request<B>) -> Response<Body> {
+        let started = std::time::Instant::now();
+        let _in_flight = self.metrics.in_flight();
+        self.answer(started, request.method(), request.uri().path(), Ok(()))
+    }
+
+    /// The pipeline once the body is read (or refused): routing, 404/405,
+    /// HEAD, the endpoint, then the metrics and the log line.
+    fn answer(
+        &self,
+        started: std::time::Instant,
+        method: &Method,
+        path: &str,
+        body: Result<(), Response<Body>>,
+    ) -> Response<Body> {
+        let (label, response) = match body {
             Err(response) => (OTHER_ROUTE, response),
             Ok(()) => match self.endpoints.route(path) {
                 None => (OTHER_ROUTE, respond::not_found(path)),
                 Some(route) => {
-                    let response = match parts.method {
+                    let response = match *method {
                         Method::GET => self.endpoints.get(route.endpoint),
                         Method::HEAD => respond::head_of(self.endpoints.get(route.endpoint)),
                         ref other => respond::method_not_allowed(other, path),
@@ -258,8 +314,8 @@ impl<E: Endpoints> Server<E> {
         };
         let elapsed = started.elapsed();
         let status = response.status().as_u16();
-        self.metrics.observe(&parts.method, label, status, elapsed);
-        self.log.record(&parts.method, path, status, elapsed);
+        self.metrics.observe(method, label, status, elapsed);
+        self.log.record(method, path, status, elapsed);
         response
     }
 
