@@ -8,6 +8,7 @@
 //! as a visible share of a request's cost, and which paged in code that
 //! otherwise sits idle.
 
+use std::cell::Cell;
 use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -60,19 +61,32 @@ fn level_column(level: Level) -> &'static [u8] {
 pub fn write_rfc3339_micros(out: &mut Vec<u8>, now: SystemTime) {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
-    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
-    let rem = secs % 86_400;
-    // Digits by hand: this runs once per request, and `write!` with seven
-    // padded arguments cost a quarter of a microsecond in the profile.
-    let mut stamp = *b"0000-00-00T00:00:00.000000Z";
-    put_digits(&mut stamp[0..4], year.clamp(0, 9999) as u64);
-    put_digits(&mut stamp[5..7], u64::from(month));
-    put_digits(&mut stamp[8..10], u64::from(day));
-    put_digits(&mut stamp[11..13], rem / 3600);
-    put_digits(&mut stamp[14..16], rem / 60 % 60);
-    put_digits(&mut stamp[17..19], rem % 60);
-    put_digits(&mut stamp[20..26], u64::from(since.subsec_micros()));
-    out.extend_from_slice(&stamp);
+    // Under load hundreds of lines share a second: the date and time of
+    // day are formatted once per second per thread, only the microseconds
+    // each time.
+    let (cached, mut prefix) = SECOND.get();
+    if cached != secs {
+        let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+        let rem = secs % 86_400;
+        prefix = *b"0000-00-00T00:00:00.";
+        put_digits(&mut prefix[0..4], year.clamp(0, 9999) as u64);
+        put_digits(&mut prefix[5..7], u64::from(month));
+        put_digits(&mut prefix[8..10], u64::from(day));
+        put_digits(&mut prefix[11..13], rem / 3600);
+        put_digits(&mut prefix[14..16], rem / 60 % 60);
+        put_digits(&mut prefix[17..19], rem % 60);
+        SECOND.set((secs, prefix));
+    }
+    let mut micros = *b"000000Z";
+    put_digits(&mut micros[..6], u64::from(since.subsec_micros()));
+    out.extend_from_slice(&prefix);
+    out.extend_from_slice(&micros);
+}
+
+thread_local! {
+    /// The last second formatted on this thread, and its
+    /// `YYYY-MM-DDTHH:MM:SS.` text.
+    static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
 }
 
 /// Writes `value`'s last `digits.len()` decimal digits, zero-padded.
@@ -173,6 +187,10 @@ mod tests {
         assert_eq!(at(4_107_542_399, 999_999), "2100-02-28T23:59:59.999999Z");
         assert_eq!(at(4_107_542_400, 0), "2100-03-01T00:00:00.000000Z");
         assert_eq!(at(1_795_718_154, 950_883), "2026-11-26T18:35:54.950883Z");
+        // The per-second cache: same second, next second, back again.
+        assert_eq!(at(1_795_718_154, 7), "2026-11-26T18:35:54.000007Z");
+        assert_eq!(at(1_795_718_155, 0), "2026-11-26T18:35:55.000000Z");
+        assert_eq!(at(1_795_718_154, 8), "2026-11-26T18:35:54.000008Z");
     }
 
     #[test]

@@ -4,11 +4,13 @@
 //! closed set: the route table's labels, a fixed list of methods and the
 //! status codes the kit produces, so no request can grow cardinality.
 
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use hyper::Method;
 use prometheus::{
-    HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry,
 };
 
 /// Request latency buckets, in seconds: these endpoints answer in
@@ -26,6 +28,21 @@ pub struct HttpMetrics {
     requests: IntCounterVec,
     duration: HistogramVec,
     in_flight: IntGauge,
+    resolved: Arc<RwLock<Vec<Resolved>>>,
+}
+
+/// The handles of one (method, route, status), looked up in prometheus'
+/// vectors once: `with_label_values` hashes the label values and clones the
+/// handle out of a locked map on every call, which showed in a request's
+/// profile. The list is as bounded as the labels are, and short in practice
+/// (the busy combinations come first, as they are seen first).
+#[derive(Debug)]
+struct Resolved {
+    method: &'static str,
+    route: &'static str,
+    status: u16,
+    requests: IntCounter,
+    duration: Histogram,
 }
 
 impl HttpMetrics {
@@ -57,19 +74,48 @@ impl HttpMetrics {
             requests,
             duration,
             in_flight,
+            resolved: Arc::default(),
         })
     }
 
-    /// Records one answered request.
-    pub fn observe(&self, method: &Method, route: &str, status: u16, elapsed: Duration) {
-        let code = itoa_status(status);
-        let status = std::str::from_utf8(&code).unwrap_or("other");
-        self.requests
-            .with_label_values(&[method_label(method), route, status])
-            .inc();
-        self.duration
-            .with_label_values(&[route])
-            .observe(elapsed.as_secs_f64());
+    /// Records one answered request. `route` is a label from the route
+    /// table (or [`OTHER_ROUTE`](crate::router::OTHER_ROUTE)), never a raw path.
+    pub fn observe(&self, method: &Method, route: &'static str, status: u16, elapsed: Duration) {
+        let method = method_label(method);
+        let seconds = elapsed.as_secs_f64();
+        let find = |list: &[Resolved]| {
+            list.iter()
+                .position(|r| r.status == status && r.method == method && r.route == route)
+        };
+        {
+            let resolved = self.resolved.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(i) = find(&resolved) {
+                resolved[i].requests.inc();
+                resolved[i].duration.observe(seconds);
+                return;
+            }
+        }
+        let mut resolved = self
+            .resolved
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        let i = match find(&resolved) {
+            Some(i) => i,
+            None => {
+                let code = itoa_status(status);
+                let code = std::str::from_utf8(&code).unwrap_or("other");
+                resolved.push(Resolved {
+                    method,
+                    route,
+                    status,
+                    requests: self.requests.with_label_values(&[method, route, code]),
+                    duration: self.duration.with_label_values(&[route]),
+                });
+                resolved.len() - 1
+            }
+        };
+        resolved[i].requests.inc();
+        resolved[i].duration.observe(seconds);
     }
 
     /// Counts a request as in flight until the returned guard is dropped
@@ -164,6 +210,9 @@ mod tests {
         let odd = Method::from_bytes(b"BREW").unwrap();
         metrics.observe(&Method::GET, "/time", 200, Duration::from_micros(80));
         metrics.observe(&odd, "other", 404, Duration::from_micros(10));
+        // Seen before: counted through the resolved handles.
+        metrics.observe(&Method::GET, "/time", 200, Duration::from_millis(3));
+        metrics.observe(&Method::GET, "/time", 404, Duration::from_micros(70));
         {
             let _guard = metrics.in_flight();
             assert!(text(&registry).contains("http_requests_in_flight 1\n"));
@@ -171,7 +220,11 @@ mod tests {
         let out = text(&registry);
         assert!(out.contains("http_requests_in_flight 0\n"), "{out}");
         assert!(
-            out.contains(r#"http_requests_total{method="GET",route="/time",status="200"} 1"#),
+            out.contains(r#"http_requests_total{method="GET",route="/time",status="200"} 2"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"http_requests_total{method="GET",route="/time",status="404"} 1"#),
             "{out}"
         );
         assert!(
@@ -179,7 +232,11 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains(r#"http_request_duration_seconds_bucket{route="/time",le="0.0001"} 1"#),
+            out.contains(r#"http_request_duration_seconds_bucket{route="/time",le="0.0001"} 2"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"http_request_duration_seconds_count{route="/time"} 3"#),
             "{out}"
         );
     }

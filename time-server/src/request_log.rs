@@ -4,6 +4,7 @@
 //! `GET /time 200 87us #42`. Only the path is logged, never the query
 //! string, which may carry secrets.
 
+use std::cell::RefCell;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -26,29 +27,43 @@ impl RequestLog {
 
     /// Logs one request at info level (target `time_server::request_log`).
     pub fn record(&self, method: &Method, path: &str, status: u16, elapsed: Duration) {
-        // The message is assembled by hand and handed to the logger as one
-        // string: formatting five arguments through `core::fmt` (a u128
-        // among them) was a visible share of a request's cost.
-        let mut message = String::with_capacity(path.len() + 40);
-        message.push_str(method.as_str());
-        message.push(' ');
-        message.push_str(path);
-        message.push(' ');
-        push_decimal(&mut message, u64::from(status));
-        message.push(' ');
-        push_decimal(
-            &mut message,
-            u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        );
-        message.push_str("us #");
-        let mut seq = self
-            .seq
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        *seq += 1;
-        push_decimal(&mut message, *seq);
-        log::info!("{message}");
+        MESSAGE.with(|cell| {
+            // A logger that logs from inside (never ours) gets its own buffer.
+            let mut own = String::new();
+            let mut borrowed = cell.try_borrow_mut();
+            let message = match borrowed.as_deref_mut() {
+                Ok(buffer) => buffer,
+                Err(_) => &mut own,
+            };
+            // Assembled by hand into a reused buffer and handed to the
+            // logger as one string: formatting five arguments through
+            // `core::fmt` (a u128 among them) was a visible share of a
+            // request's cost.
+            message.clear();
+            message.push_str(method.as_str());
+            message.push(' ');
+            message.push_str(path);
+            message.push(' ');
+            push_decimal(message, u64::from(status));
+            message.push(' ');
+            push_decimal(
+                message,
+                u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            );
+            message.push_str("us #");
+            let mut seq = self
+                .seq
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            *seq += 1;
+            push_decimal(message, *seq);
+            log::info!("{message}");
+        });
     }
+}
+
+thread_local! {
+    static MESSAGE: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Appends `value` in decimal.
@@ -63,8 +78,9 @@ fn push_decimal(out: &mut String, mut value: u64) {
             break;
         }
     }
-    // ASCII digits are valid UTF-8.
-    out.push_str(std::str::from_utf8(&digits[start..]).unwrap_or("?"));
+    for &digit in &digits[start..] {
+        out.push(char::from(digit));
+    }
 }
 
 #[cfg(test)]
