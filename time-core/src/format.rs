@@ -199,22 +199,16 @@ impl<const N: usize> Ascii<N> {
         if negative {
             self.byte(b'-');
         }
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (abs % 10) as u8;
+        // Written in place from the last digit back: the zero padding is
+        // what is left of the field once `abs` reaches 0, and no scratch
+        // buffer is copied.
+        let digits = abs.checked_ilog10().map_or(1, |log| log as usize + 1);
+        let end = self.len + digits.max(width);
+        for slot in self.buf[self.len..end].iter_mut().rev() {
+            *slot = b'0' + (abs % 10) as u8;
             abs /= 10;
-            if abs == 0 {
-                break;
-            }
         }
-        for _ in (digits.len() - i)..width {
-            self.byte(b'0');
-        }
-        let d = &digits[i..];
-        self.buf[self.len..self.len + d.len()].copy_from_slice(d);
-        self.len += d.len();
+        self.len = end;
     }
 
     /// "2006-01-02". The year is `appendInt(b, year, 4)`, so year 5 is
