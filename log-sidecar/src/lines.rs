@@ -24,17 +24,117 @@ impl LineSink for Vec<Record> {
 /// Lines as raw stdout wants them, each followed by a newline, in one
 /// buffer: nothing allocated per line, for the common `--format raw`
 /// without a sink, where a `Record` per line would cost more than the copy.
+///
+/// The buffer is recycled from batch to batch and never shrinks: its bytes
+/// past [`RawLines::len`] are scratch space that file blocks are read into
+/// directly (see [`pass_through`]), so a recycled buffer is neither
+/// reallocated nor zeroed again.
 #[derive(Debug, Default)]
 pub struct RawLines {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl RawLines {
+    /// Empty lines in a recycled buffer (its old contents are scratch).
+    pub fn reuse(buf: Vec<u8>) -> Self {
+        Self { buf, len: 0 }
+    }
+
     /// The encoded lines.
-    pub bytes: Vec<u8>,
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Bytes of encoded lines.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when no line is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// `n` bytes of scratch space right after the encoded lines, to read a
+    /// block into; [`RawLines::keep`] then keeps a prefix of it.
+    pub fn spare(&mut self, n: usize) -> &mut [u8] {
+        if self.buf.len() < self.len + n {
+            self.buf.resize(self.len + n, 0);
+        }
+        &mut self.buf[self.len..self.len + n]
+    }
+
+    /// Keeps the first `n` bytes of the [`RawLines::spare`] space as lines.
+    pub fn keep(&mut self, n: usize) {
+        assert!(
+            self.len + n <= self.buf.len(),
+            "kept more than the spare space"
+        );
+        self.len += n;
+    }
+
+    /// The buffer, for the stdout writer (bytes past `len` are scratch).
+    pub fn into_parts(self) -> (Vec<u8>, usize) {
+        (self.buf, self.len)
+    }
 }
 
 impl LineSink for RawLines {
     fn push_line(&mut self, _path: &Arc<Path>, line: &[u8], _truncated: bool) {
-        self.bytes.extend_from_slice(line);
-        self.bytes.push(b'\n');
+        // One copy for the line and its newline: `spare` grows the buffer
+        // (amortised) only while it is smaller than a batch.
+        let dst = self.spare(line.len() + 1);
+        dst[..line.len()].copy_from_slice(line);
+        dst[line.len()] = b'\n';
+        self.len += line.len() + 1;
     }
+}
+
+/// What [`pass_through`] found at the start of a block.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Block {
+    /// The first `consumed` bytes are `lines` complete lines that raw
+    /// output prints exactly as they are in the file.
+    Clean {
+        /// Bytes of those lines, newlines included.
+        consumed: usize,
+        /// How many lines.
+        lines: usize,
+    },
+    /// Not one complete line in the block.
+    NoNewline,
+    /// A line needs a change (a CR to strip): cut it line by line.
+    NeedsSplit,
+}
+
+/// Looks at a block of a file for raw output, which for most logs is the
+/// block itself: the complete lines at its start, at most `max_lines`, are
+/// [`Block::Clean`] when none of them has a CR. The caller guarantees that
+/// the block starts at a line start and is at most `--max-line-bytes` long,
+/// so no line in it can be over-long. Two SIMD passes (count the newlines,
+/// look for a CR) replace a search, a copy and a push per line; the result
+/// is byte for byte what [`split`] into [`RawLines`] would give.
+pub fn pass_through(block: &[u8], max_lines: usize) -> Block {
+    let Some(last) = memchr::memrchr(b'\n', block) else {
+        return Block::NoNewline;
+    };
+    if max_lines == 0 {
+        return Block::NeedsSplit;
+    }
+    let mut consumed = last + 1;
+    let mut lines = memchr::memchr_iter(b'\n', &block[..consumed]).count();
+    if lines > max_lines {
+        let nth = memchr::memchr_iter(b'\n', block)
+            .nth(max_lines - 1)
+            .expect("more newlines than max_lines were counted");
+        consumed = nth + 1;
+        lines = max_lines;
+    }
+    if memchr::memchr(b'\r', &block[..consumed]).is_some() {
+        return Block::NeedsSplit;
+    }
+    Block::Clean { consumed, lines }
 }
 
 /// What [`split`] took from a buffer.
@@ -187,8 +287,8 @@ mod tests {
         for r in &records {
             r.write_raw(&mut encoded);
         }
-        assert_eq!(raw.bytes, encoded);
-        assert_eq!(raw.bytes, b"a\nbcd\nefg\n\xff\npar\nt\n");
+        assert_eq!(raw.as_bytes(), encoded);
+        assert_eq!(raw.as_bytes(), b"a\nbcd\nefg\n\xff\npar\nt\n");
     }
 
     #[test]
@@ -197,5 +297,75 @@ mod tests {
         let mut out = Vec::new();
         let s = split(b"a\nb\nc\n", &path, 10, 2, false, &mut out);
         assert_eq!((s.lines, s.consumed), (2, 4));
+    }
+
+    #[test]
+    fn pass_through_takes_complete_clean_lines_only() {
+        assert_eq!(
+            pass_through(b"ab\ncd\nef", 10),
+            Block::Clean {
+                consumed: 6,
+                lines: 2
+            }
+        );
+        assert_eq!(
+            pass_through(b"ab\ncd\nef\n", 2),
+            Block::Clean {
+                consumed: 6,
+                lines: 2
+            }
+        );
+        assert_eq!(pass_through(b"partial", 10), Block::NoNewline);
+        assert_eq!(pass_through(b"a\r\nb\n", 10), Block::NeedsSplit);
+        assert_eq!(
+            pass_through(b"a\nb\r\n", 1),
+            Block::Clean {
+                consumed: 2,
+                lines: 1
+            },
+            "a CR past the line budget does not matter"
+        );
+    }
+
+    /// Whatever the block, a clean pass-through is exactly what splitting
+    /// it line by line into raw lines gives.
+    #[test]
+    fn pass_through_agrees_with_split() {
+        let path: Arc<Path> = Arc::from(Path::new("/x.log"));
+        let alphabet = b"ab\n\r\xff";
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut clean = 0;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let block: Vec<u8> = (0..len)
+                .map(|k| alphabet[((state >> (k * 2 % 60)) % 5) as usize])
+                .collect();
+            let max_lines = 1 + (state >> 61) as usize;
+            let mut raw = RawLines::default();
+            let s = split(
+                &block,
+                &path,
+                block.len().max(1),
+                max_lines,
+                false,
+                &mut raw,
+            );
+            match pass_through(&block, max_lines) {
+                Block::Clean { consumed, lines } => {
+                    clean += 1;
+                    assert_eq!((consumed, lines), (s.consumed, s.lines), "{block:?}");
+                    assert_eq!(&block[..consumed], raw.as_bytes(), "{block:?}");
+                }
+                Block::NoNewline => assert_eq!(s.lines, 0, "{block:?}"),
+                Block::NeedsSplit => assert!(block[..s.consumed].contains(&b'\r')),
+            }
+        }
+        assert!(
+            clean > 1000,
+            "the generator makes clean blocks too ({clean})"
+        );
     }
 }

@@ -54,19 +54,27 @@ impl StdoutOutput {
         PendingWrite {
             task: tokio::task::spawn_blocking(move || {
                 let result = write_stdout(&buf);
-                (buf, result)
+                let len = buf.len();
+                (buf, len, result)
             }),
         }
     }
 
-    /// [`StdoutOutput::start`] for lines already encoded as raw bytes.
-    pub fn start_raw(&mut self, bytes: Vec<u8>) -> PendingWrite {
+    /// [`StdoutOutput::start`] for lines already encoded as raw bytes: the
+    /// first `len` bytes of `buf` (the rest is scratch space, kept with the
+    /// buffer for reuse; see [`StdoutOutput::take_buffer`]).
+    pub fn start_raw(&mut self, buf: Vec<u8>, len: usize) -> PendingWrite {
         PendingWrite {
             task: tokio::task::spawn_blocking(move || {
-                let result = write_stdout(&bytes);
-                (bytes, result)
+                let result = write_stdout(&buf[..len]);
+                (buf, len, result)
             }),
         }
+    }
+
+    /// The buffer of the last batch written, for whoever fills the next one.
+    pub fn take_buffer(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
     }
 
     /// Writes and flushes the records; returns the bytes written.
@@ -79,7 +87,7 @@ impl StdoutOutput {
 /// A batch being written to stdout.
 #[derive(Debug)]
 pub struct PendingWrite {
-    task: tokio::task::JoinHandle<(Vec<u8>, io::Result<()>)>,
+    task: tokio::task::JoinHandle<(Vec<u8>, usize, io::Result<()>)>,
 }
 
 impl PendingWrite {
@@ -87,8 +95,8 @@ impl PendingWrite {
     /// Cancel-safe in the sense that matters: dropping it leaves the write
     /// running, and the batch is simply not committed.
     pub async fn finish(self, output: &mut StdoutOutput) -> Result<u64, OutputError> {
-        let (buf, result) = self.task.await.expect("the stdout writer does not panic");
-        let written = buf.len() as u64;
+        let (buf, len, result) = self.task.await.expect("the stdout writer does not panic");
+        let written = len as u64;
         // Keep the allocation for the next batch, but not a huge one.
         if buf.capacity() <= 4 * 1024 * 1024 {
             output.buf = buf;

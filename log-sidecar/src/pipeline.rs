@@ -184,6 +184,9 @@ pub async fn run(
             }
             summary.lines += lines as u64;
             summary.bytes += previous.bytes;
+            if previous.records.is_empty() {
+                tailer.recycle(outputs.stdout.take_buffer());
+            }
             tailer.commit(previous);
             dirty = true;
         }
@@ -193,9 +196,8 @@ pub async fn run(
         if batch.lines > 0 {
             last_data = Instant::now();
             let pending = if batch.records.is_empty() {
-                outputs
-                    .stdout
-                    .start_raw(std::mem::take(&mut batch.raw.bytes))
+                let (buf, len) = std::mem::take(&mut batch.raw).into_parts();
+                outputs.stdout.start_raw(buf, len)
             } else {
                 outputs.stdout.start(&batch.records)
             };
