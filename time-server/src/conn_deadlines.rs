@@ -23,7 +23,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
+
+use crate::shutdown::Shutdown;
 
 const NONE: u64 = u64::MAX;
 
@@ -131,6 +134,58 @@ impl Activity {
             return Verdict::Idle;
         }
         Verdict::RecheckAt(self.origin + Duration::from_millis(due))
+    }
+}
+
+/// What the deadline watcher asks of its connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Close {
+    /// Finish what is in flight, then close (HTTP/2: GOAWAY).
+    Gracefully,
+    /// Drop the connection now.
+    Now,
+}
+
+/// Watches one connection's deadlines and the process's shutdown signal,
+/// in a task of its own, and sends what the connection must do: close
+/// gracefully once idle for the idle timeout or at shutdown, close at once
+/// when a request head is late or a graceful close did not finish within a
+/// second of idleness.
+pub(crate) async fn watch(
+    activity: Arc<Activity>,
+    shutdown: Shutdown,
+    header_read: Duration,
+    idle: Duration,
+    close: mpsc::Sender<Close>,
+) {
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    let mut closing = false;
+    loop {
+        let recheck = match activity.verdict(Instant::now(), header_read, idle) {
+            Verdict::RecheckAt(at) => at,
+            Verdict::SlowHead => {
+                log::debug!("closing a connection whose request head took over {header_read:?}");
+                let _ = close.send(Close::Now).await;
+                return;
+            }
+            Verdict::Idle if closing => {
+                let _ = close.send(Close::Now).await;
+                return;
+            }
+            Verdict::Idle => {
+                let _ = close.send(Close::Gracefully).await;
+                closing = true;
+                Instant::now() + Duration::from_secs(1)
+            }
+        };
+        tokio::select! {
+            _ = &mut stop, if !closing => {
+                let _ = close.send(Close::Gracefully).await;
+                closing = true;
+            }
+            _ = tokio::time::sleep_until(recheck) => {}
+        }
     }
 }
 

@@ -120,17 +120,18 @@ impl HttpMetrics {
 
     /// Counts a request as in flight until the returned guard is dropped
     /// (also when the client goes away and the request future is dropped).
-    pub fn in_flight(&self) -> InFlight {
+    pub fn in_flight(&self) -> InFlight<'_> {
         self.in_flight.inc();
-        InFlight(self.in_flight.clone())
+        InFlight(&self.in_flight)
     }
 }
 
-/// Decrements `http_requests_in_flight` when dropped.
+/// Decrements `http_requests_in_flight` when dropped. It borrows the gauge
+/// rather than cloning its `Arc`: two atomic operations fewer per request.
 #[derive(Debug)]
-pub struct InFlight(IntGauge);
+pub struct InFlight<'a>(&'a IntGauge);
 
-impl Drop for InFlight {
+impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.dec();
     }

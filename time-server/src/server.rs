@@ -25,10 +25,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use prometheus::Registry;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
-use tokio::time::Instant;
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
 
-use crate::conn_deadlines::{Activity, Verdict, Watched};
+use crate::conn_deadlines::{self, Activity, Close, Watched};
 use crate::metrics::HttpMetrics;
 use crate::request_log::RequestLog;
 use crate::respond::{self, Body};
@@ -52,6 +52,16 @@ impl Future for Answer {
                 .expect("hyper polls a request's future only until it is ready"))),
             Answer::Later(pending) => pending.as_mut().poll(cx).map(Ok),
         }
+    }
+}
+
+/// Aborts a helper task when the task that spawned it ends (or is
+/// aborted itself, as connections are after the drain timeout).
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -225,29 +235,22 @@ impl<E: Endpoints> Server<E> {
         });
         let conn = builder.serve_connection(io, service);
         tokio::pin!(conn);
-        let stop = shutdown.wait();
-        tokio::pin!(stop);
-        let (header_read, idle) = (self.options.header_read_timeout, self.options.idle_timeout);
-        let mut closing = false;
+        // The deadlines and the shutdown signal are watched by a task of
+        // their own, which tells this one what to do over a channel: this
+        // task is woken for every request, and polling a timer and the
+        // shutdown signal each time cost more than the channel does.
+        let (close_tx, mut close_rx) = mpsc::channel(2);
+        let _watcher = AbortOnDrop(tokio::spawn(conn_deadlines::watch(
+            activity,
+            shutdown,
+            self.options.header_read_timeout,
+            self.options.idle_timeout,
+            close_tx,
+        )));
         loop {
-            let recheck = match activity.verdict(Instant::now(), header_read, idle) {
-                Verdict::RecheckAt(at) => at,
-                Verdict::SlowHead => {
-                    log::debug!(
-                        "closing a connection whose request head took over {header_read:?}"
-                    );
-                    return;
-                }
-                Verdict::Idle if closing => return,
-                Verdict::Idle => {
-                    conn.as_mut().graceful_shutdown();
-                    closing = true;
-                    Instant::now() + Duration::from_secs(1)
-                }
-            };
             tokio::select! {
-                // The connection first, and no random branch order: it is
-                // what wakes this task on nearly every poll.
+                // The connection first: it is what wakes this task on
+                // nearly every poll.
                 biased;
                 result = conn.as_mut() => {
                     if let Err(e) = result {
@@ -255,11 +258,10 @@ impl<E: Endpoints> Server<E> {
                     }
                     return;
                 }
-                _ = &mut stop, if !closing => {
-                    conn.as_mut().graceful_shutdown();
-                    closing = true;
-                }
-                _ = tokio::time::sleep_until(recheck) => {}
+                close = close_rx.recv() => match close {
+                    Some(Close::Gracefully) => conn.as_mut().graceful_shutdown(),
+                    Some(Close::Now) | None => return,
+                },
             }
         }
     }
