@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark: our time-server against the chapter's Go service, on this
-# machine, in one run. Each server runs alone, pinned to core 0 (taskset),
-# with wrk pinned to core 1, at several concurrencies on /time and
-# /nanotime, with per-request logging on in both (each server's log output
-# redirected to a file), repeated; prints medians of requests/s and p99
-# latency with the Rust/Go ratios, server CPU time per request, the idle RSS
+# machine, in one run. Both servers run pinned to core 0 (taskset) and are
+# loaded one at a time, back to back at each point, by wrk pinned to core 1,
+# at several concurrencies on /time and /nanotime, with per-request logging
+# on in both (each server's log output redirected to a file), repeated;
+# prints medians of requests/s and p99 latency, the median of the Rust/Go
+# ratios of back-to-back runs, server CPU time per request, the idle RSS
 # of each, and draws docs/bench-server.svg. The Rust binary is built as the
 # Dockerfile builds it (static glibc, --target x86_64-unknown-linux-gnu).
 #
@@ -32,12 +33,15 @@ export PATH="$PATH:/usr/lib/go/bin"
 WORK=$(mktemp -d /tmp/bench-server.XXXXXX)
 OUT=${OUT:-$WORK/results}
 mkdir -p "$OUT"
-SERVER_PID=""
+declare -A PID=([go]="" [rust]="")
+declare -A PORT_OF=([go]=$GO_PORT [rust]=$RUST_PORT)
 cleanup() {
-  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  for name in go rust; do
+    if [[ -n "${PID[$name]}" ]] && kill -0 "${PID[$name]}" 2>/dev/null; then
+      kill "${PID[$name]}" 2>/dev/null || true
+      wait "${PID[$name]}" 2>/dev/null || true
+    fi
+  done
   rm -rf "$WORK/go" "$WORK/logs"
 }
 trap cleanup EXIT
@@ -84,32 +88,31 @@ TICKS=$(getconf CLK_TCK)
 
 start_server() { # name
   mkdir -p "$WORK/logs"
-  if ss -ltn "( sport = :$GO_PORT or sport = :$RUST_PORT )" | grep -q LISTEN; then
-    echo "bench: port $GO_PORT or $RUST_PORT is already in use" >&2
+  if ss -ltn "( sport = :${PORT_OF[$1]} )" | grep -q LISTEN; then
+    echo "bench: port ${PORT_OF[$1]} is already in use" >&2
     exit 1
   fi
   case $1 in
     go)
       # Go's log package writes to stderr: both streams to the file.
       taskset -c $SERVER_CPU "$GO_BIN" >"$WORK/logs/go.log" 2>&1 &
-      SERVER_PID=$!; PORT=$GO_PORT ;;
+      PID[go]=$! ;;
     rust)
       # shellcheck disable=SC2086
       RUST_LOG=info taskset -c $SERVER_CPU "$RUST_BIN" --listen 127.0.0.1:$RUST_PORT \
         --shutdown-delay 0s $RUST_ARGS >"$WORK/logs/rust.log" 2>&1 &
-      SERVER_PID=$!; PORT=$RUST_PORT ;;
+      PID[rust]=$! ;;
   esac
-  wait_port "$PORT"
+  wait_port "${PORT_OF[$1]}"
   sleep 0.5
-  echo "$1 idle_rss_kib $(rss_kib "$SERVER_PID")" >>"$OUT/rss.txt"
+  echo "$1 idle_rss_kib $(rss_kib "${PID[$1]}")" >>"$OUT/rss.txt"
 }
 
 stop_server() { # name
-  echo "$1 loaded_rss_kib $(rss_kib "$SERVER_PID")" >>"$OUT/rss.txt"
-  kill -TERM "$SERVER_PID"
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-  rm -rf "$WORK/logs"
+  echo "$1 loaded_rss_kib $(rss_kib "${PID[$1]}")" >>"$OUT/rss.txt"
+  kill -TERM "${PID[$1]}"
+  wait "${PID[$1]}" 2>/dev/null || true
+  PID[$1]=""
 }
 
 # wrk's "99%  1.23ms" in microseconds.
@@ -120,12 +123,12 @@ to_us() {
     printf "%.1f", n * m }'
 }
 
-run_load() { # name port path conns rep
-  local raw="$OUT/wrk-$1-${3//\//}-c$4-r$5.txt"
+run_load() { # name path conns rep
+  local raw="$OUT/wrk-$1-${2//\//}-c$3-r$4.txt"
   local t0 t1
-  t0=$(cpu_ticks "$SERVER_PID")
-  taskset -c $LOAD_CPU wrk -t1 -c"$4" -d"${DURATION}s" --latency "http://127.0.0.1:$2$3" >"$raw"
-  t1=$(cpu_ticks "$SERVER_PID")
+  t0=$(cpu_ticks "${PID[$1]}")
+  taskset -c $LOAD_CPU wrk -t1 -c"$3" -d"${DURATION}s" --latency "http://127.0.0.1:${PORT_OF[$1]}$2" >"$raw"
+  t1=$(cpu_ticks "${PID[$1]}")
   local rps p99 errors total cpu_us
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$raw")
   total=$(awk '/requests in/ {print $1}' "$raw")
@@ -141,17 +144,23 @@ run_load() { # name port path conns rep
 # --- run --------------------------------------------------------------------
 : >"$OUT/runs.tsv"; : >"$OUT/rss.txt"
 echo "bench: $REPS x ${DURATION}s per point; servers on core $SERVER_CPU, wrk on core $LOAD_CPU" >&2
+# Both servers run side by side (the idle one costs nothing) and every
+# point is measured for Go and Rust back to back, in alternating order, so
+# each Rust/Go ratio compares runs seconds apart: this VM's speed drifts
+# over tens of seconds, which made ratios of runs minutes apart swing.
 for rep in $(seq 1 "$REPS"); do
-  for name in go rust; do
-    start_server $name
-    for path in $PATHS; do
-      for c in $CONCURRENCY; do
+  if (( rep % 2 )); then order="go rust"; else order="rust go"; fi
+  for name in $order; do start_server $name; done
+  for path in $PATHS; do
+    for c in $CONCURRENCY; do
+      for name in $order; do
         echo "bench: rep $rep $name $path c=$c" >&2
-        run_load $name "$PORT" "$path" "$c" "$rep"
+        run_load $name "$path" "$c" "$rep"
       done
     done
-    stop_server $name
   done
+  for name in $order; do stop_server $name; done
+  rm -rf "$WORK/logs"
 done
 
 python3 scripts/bench-server/report.py "$OUT" "$ROOT/docs/bench-server.svg"
