@@ -104,12 +104,13 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let checkpoint = Checkpoint::load(&checkpoint_path)?;
     let mut tmp = checkpoint_path.as_os_str().to_owned();
     tmp.push(".tmp");
+    let raw_lines = config.format == Format::Raw && config.http_sink.is_none();
     let tailer = Tailer::new(
         TailerConfig {
             patterns: config.paths.clone(),
             max_line_bytes: usize::try_from(config.max_line_bytes).unwrap_or(usize::MAX),
             exclude: vec![checkpoint_path.clone(), tmp.into()],
-            raw_lines: config.format == Format::Raw && config.http_sink.is_none(),
+            raw_lines,
         },
         checkpoint,
         Arc::new(metrics.clone()),
@@ -123,10 +124,16 @@ async fn run(config: Config) -> anyhow::Result<()> {
         sink,
         meta: config.pod_metadata(),
     };
+    let (batch_bytes, batch_lines) = PipelineConfig::batch_limits(
+        config.max_buffer_bytes,
+        config.max_line_bytes,
+        config.sink_batch_lines,
+        raw_lines,
+    );
     let pipeline_config = PipelineConfig {
         checkpoint_path,
-        max_buffer_bytes: config.max_buffer_bytes,
-        batch_lines: PipelineConfig::batch_lines_for(config.sink_batch_lines),
+        batch_bytes,
+        batch_lines,
         poll_interval: config.poll_interval,
         shutdown_linger: config.shutdown_linger,
         drain_timeout: config.drain_timeout,

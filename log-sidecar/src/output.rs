@@ -2,8 +2,15 @@
 //! blocking on purpose: in Kubernetes stdout is a pipe to the container
 //! runtime, and a full pipe must slow reading down (backpressure), not drop
 //! lines. A closed pipe (EPIPE) is an error: the lines stay un-checkpointed.
+//!
+//! The writes run on one writer thread of their own, in the order batches
+//! were started: the next batch can be queued while one is being written,
+//! so the pipe does not run dry between batches waiting for a hand-over.
 
 use std::io::{self, Write};
+use std::sync::mpsc;
+
+use tokio::sync::oneshot;
 
 use crate::config::Format;
 use crate::record::{PodMetadata, Record};
@@ -22,7 +29,20 @@ pub struct StdoutOutput {
     format: Format,
     meta: PodMetadata,
     buf: Vec<u8>,
+    /// The writer thread's queue, started with the first batch.
+    writer: Option<mpsc::Sender<Job>>,
 }
+
+/// One batch for the writer thread: the first `len` bytes of `buf`.
+#[derive(Debug)]
+struct Job {
+    buf: Vec<u8>,
+    len: usize,
+    done: oneshot::Sender<Written>,
+}
+
+/// A job's buffer back, and how its write went.
+type Written = (Vec<u8>, usize, io::Result<()>);
 
 impl StdoutOutput {
     /// An output in `format`; `meta` goes into JSON lines.
@@ -31,6 +51,7 @@ impl StdoutOutput {
             format,
             meta,
             buf: Vec::new(),
+            writer: None,
         }
     }
 
@@ -44,32 +65,43 @@ impl StdoutOutput {
         }
     }
 
-    /// Encodes the records and starts writing them on tokio's blocking pool
-    /// (the write may block on a full pipe); [`PendingWrite::finish`] says
-    /// when they are written. The caller may read the next batch meanwhile.
+    /// Encodes the records and queues them for the writer thread (the
+    /// write may block on a full pipe); [`PendingWrite::finish`] says when
+    /// they are written. The caller may read and queue the next batch
+    /// meanwhile: batches are written in the order they were started.
     pub fn start(&mut self, records: &[Record]) -> PendingWrite {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         self.encode(records, &mut buf);
-        PendingWrite {
-            task: tokio::task::spawn_blocking(move || {
-                let result = write_stdout(&buf);
-                let len = buf.len();
-                (buf, len, result)
-            }),
-        }
+        let len = buf.len();
+        self.start_raw(buf, len)
     }
 
     /// [`StdoutOutput::start`] for lines already encoded as raw bytes: the
     /// first `len` bytes of `buf` (the rest is scratch space, kept with the
     /// buffer for reuse; see [`StdoutOutput::take_buffer`]).
     pub fn start_raw(&mut self, buf: Vec<u8>, len: usize) -> PendingWrite {
-        PendingWrite {
-            task: tokio::task::spawn_blocking(move || {
-                let result = write_stdout(&buf[..len]);
-                (buf, len, result)
-            }),
+        let (done, written) = oneshot::channel();
+        let job = Job { buf, len, done };
+        let sent = match &self.writer {
+            Some(writer) => writer.send(job),
+            None => match spawn_writer() {
+                Ok(writer) => {
+                    let sent = writer.send(job);
+                    self.writer = Some(writer);
+                    sent
+                }
+                Err(e) => {
+                    let _ = job.done.send((job.buf, job.len, Err(e)));
+                    Ok(())
+                }
+            },
+        };
+        if let Err(mpsc::SendError(job)) = sent {
+            let stopped = io::Error::other("the stdout writer thread stopped");
+            let _ = job.done.send((job.buf, job.len, Err(stopped)));
         }
+        PendingWrite { written }
     }
 
     /// The buffer of the last batch written, for whoever fills the next one.
@@ -84,10 +116,33 @@ impl StdoutOutput {
     }
 }
 
+/// Starts the writer thread. After a failed write it writes nothing more
+/// (each later batch fails with the same kind of error), so output never
+/// skips a batch and goes on with the next.
+fn spawn_writer() -> io::Result<mpsc::Sender<Job>> {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("stdout".into())
+        .spawn(move || {
+            let mut failed: Option<io::ErrorKind> = None;
+            for job in queue {
+                let result = match failed {
+                    Some(kind) => Err(io::Error::new(kind, "an earlier write to stdout failed")),
+                    None => write_stdout(&job.buf[..job.len]),
+                };
+                if let Err(e) = &result {
+                    failed = Some(e.kind());
+                }
+                let _ = job.done.send((job.buf, job.len, result));
+            }
+        })?;
+    Ok(jobs)
+}
+
 /// A batch being written to stdout.
 #[derive(Debug)]
 pub struct PendingWrite {
-    task: tokio::task::JoinHandle<(Vec<u8>, usize, io::Result<()>)>,
+    written: oneshot::Receiver<Written>,
 }
 
 impl PendingWrite {
@@ -95,7 +150,10 @@ impl PendingWrite {
     /// Cancel-safe in the sense that matters: dropping it leaves the write
     /// running, and the batch is simply not committed.
     pub async fn finish(self, output: &mut StdoutOutput) -> Result<u64, OutputError> {
-        let (buf, len, result) = self.task.await.expect("the stdout writer does not panic");
+        let (buf, len, result) = self
+            .written
+            .await
+            .expect("the stdout writer answers every job it takes");
         let written = len as u64;
         // Keep the allocation for the next batch, but not a huge one.
         if buf.capacity() <= 4 * 1024 * 1024 {

@@ -1,9 +1,9 @@
 //! The sidecar's one loop: read a bounded batch → deliver it to every output
 //! → only then commit the offsets and (throttled) store the checkpoint. The
-//! stdout write of one batch overlaps the reading of the next (two batches
-//! of at most half of `--max-buffer-bytes` each); while an output is slow or
-//! down, nothing more is read, so memory stays bounded and the backlog waits
-//! in the files, not in RAM.
+//! stdout write of one batch overlaps the reading of the next, which is
+//! queued behind it (two batches of at most half of `--max-buffer-bytes`
+//! each); while an output is slow or down, nothing more is read, so memory
+//! stays bounded and the backlog waits in the files, not in RAM.
 //!
 //! Shutdown: readiness goes off at the signal (in `main`); the loop keeps
 //! following until the files were quiet for `--shutdown-linger` (the server
@@ -12,6 +12,7 @@
 //! all within `--drain-timeout`; past it, it stops with an error and the
 //! undelivered lines stay un-checkpointed for the next start.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::pin::pin;
 use std::time::Duration;
@@ -38,13 +39,21 @@ const BUSY_SCAN_EVERY: Duration = Duration::from_millis(100);
 /// Lines per batch at least (a bigger `--sink-batch-lines` raises it).
 const MIN_BATCH_LINES: usize = 4096;
 
+/// Bytes per batch of raw stdout lines without a sink, which are bounded
+/// in bytes only (a longer `--max-line-bytes` raises it): whatever the
+/// line length, a batch is big enough that hand-overs do not count and
+/// small enough to be still in the CPU cache when it is written (and two of
+/// them keep the RSS low).
+const RAW_BATCH_BYTES: u64 = 512 * 1024;
+
 /// How the loop behaves; see the flags of the same names.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     /// Where the checkpoint is stored.
     pub checkpoint_path: PathBuf,
-    /// Bytes read ahead of delivery at most.
-    pub max_buffer_bytes: u64,
+    /// Bytes per batch at most (two batches are read ahead of delivery
+    /// at most, see [`PipelineConfig::batch_limits`]).
+    pub batch_bytes: u64,
     /// Lines per batch at most.
     pub batch_lines: usize,
     /// Fallback re-scan period.
@@ -56,9 +65,25 @@ pub struct PipelineConfig {
 }
 
 impl PipelineConfig {
-    /// Lines per batch for a sink batch of `sink_batch_lines`.
-    pub fn batch_lines_for(sink_batch_lines: usize) -> usize {
-        sink_batch_lines.max(MIN_BATCH_LINES)
+    /// (bytes, lines) per batch: half of `--max-buffer-bytes` and at least
+    /// `--sink-batch-lines` lines; or, for raw stdout lines without a sink
+    /// (`raw_lines`), [`RAW_BATCH_BYTES`] or one longest line, whichever is
+    /// more, within that half, and no line bound.
+    pub fn batch_limits(
+        max_buffer_bytes: u64,
+        max_line_bytes: u64,
+        sink_batch_lines: usize,
+        raw_lines: bool,
+    ) -> (u64, usize) {
+        let half = max_buffer_bytes / 2;
+        if raw_lines {
+            (
+                half.min(RAW_BATCH_BYTES.max(max_line_bytes.saturating_add(2))),
+                usize::MAX,
+            )
+        } else {
+            (half, sink_batch_lines.max(MIN_BATCH_LINES))
+        }
     }
 }
 
@@ -125,7 +150,7 @@ pub async fn run(
     let mut last_data = Instant::now();
     let mut drain_deadline: Option<Instant> = None;
     let mut finishing = false;
-    let mut in_flight: Option<(PendingWrite, Batch)> = None;
+    let mut in_flight: VecDeque<(PendingWrite, Batch)> = VecDeque::new();
     let reserve = config.drain_timeout / 4;
 
     tailer.scan();
@@ -161,38 +186,12 @@ pub async fn run(
             rescan = false;
         }
 
-        // Half the buffer per batch: one batch is being written while the
-        // next is read, so stdout never waits for us to read and encode.
-        let batch = tailer.read_batch(config.max_buffer_bytes / 2, config.batch_lines, finishing);
-        if let Some((pending, previous)) = in_flight.take() {
-            let lines = previous.lines;
-            let written = bounded(
-                async { Ok(pending.finish(&mut outputs.stdout).await?) },
-                &shutdown,
-                &mut drain_deadline,
-                config.drain_timeout,
-                lines,
-            )
-            .await;
-            if let Err(e) = written {
-                store(&tailer, &config, &metrics)?;
-                return Err(e);
-            }
-            metrics.forwarded("stdout", lines, previous.bytes);
-            if outputs.sink.is_some() {
-                metrics.forwarded("http", lines, previous.bytes);
-            }
-            summary.lines += lines as u64;
-            summary.bytes += previous.bytes;
-            if previous.records.is_empty() {
-                tailer.recycle(outputs.stdout.take_buffer());
-            }
-            tailer.commit(previous);
-            dirty = true;
-        }
-        metrics.set_buffered(batch.bytes);
+        // Read the next batch while the previous one is being written and
+        // queue it right behind, so stdout goes from batch to batch without
+        // waiting for us; then wait for the older batch only (two batches
+        // in memory at most). Once caught up, wait for every batch.
+        let mut batch = tailer.read_batch(config.batch_bytes, config.batch_lines, finishing);
         let more = batch.more;
-        let mut batch = batch;
         if batch.lines > 0 {
             last_data = Instant::now();
             let pending = if batch.records.is_empty() {
@@ -219,16 +218,48 @@ pub async fn run(
                     return Err(e);
                 }
             }
-            in_flight = Some((pending, batch));
+            in_flight.push_back((pending, batch));
         } else {
             tailer.commit(batch);
+        }
+        metrics.set_buffered(in_flight.iter().map(|(_, b)| b.bytes).sum());
+        let mut waited = false;
+        while in_flight.len() > 1 || (!more && !in_flight.is_empty()) {
+            let (pending, previous) = in_flight.pop_front().expect("in_flight is not empty");
+            let lines = previous.lines;
+            let written = bounded(
+                async { Ok(pending.finish(&mut outputs.stdout).await?) },
+                &shutdown,
+                &mut drain_deadline,
+                config.drain_timeout,
+                lines,
+            )
+            .await;
+            if let Err(e) = written {
+                store(&tailer, &config, &metrics)?;
+                return Err(e);
+            }
+            metrics.forwarded("stdout", lines, previous.bytes);
+            if outputs.sink.is_some() {
+                metrics.forwarded("http", lines, previous.bytes);
+            }
+            summary.lines += lines as u64;
+            summary.bytes += previous.bytes;
+            if previous.records.is_empty() {
+                tailer.recycle(outputs.stdout.take_buffer());
+            }
+            tailer.commit(previous);
+            dirty = true;
+            waited = true;
         }
         if dirty && (finishing || last_store.elapsed() >= CHECKPOINT_EVERY) {
             store(&tailer, &config, &metrics)?;
             dirty = false;
             last_store = Instant::now();
         }
-        if more || in_flight.is_some() {
+        // After a wait, look again before sleeping: lines written
+        // meanwhile are read at once (also without inotify).
+        if more || waited {
             continue;
         }
         if finishing {
