@@ -4,14 +4,18 @@
 # CPU per million lines, peak RSS, idle CPU, and write-to-output latency
 # p50/p99. Tools are pinned to one core, the load generator to another; each
 # measure is repeated and the medians and ratios printed as a markdown table
-# (per-run figures on stderr). A benchmark, never a test.
+# (per-run figures on stderr). Throughput runs in rounds of the three tools
+# back to back, ratios taken within a round (this VM's speed drifts). The
+# sidecar is built as the Dockerfile builds it (static glibc). A benchmark,
+# never a test.
 #
 #   scripts/bench-sidecar.sh                       # full run (~7 minutes)
 #   LINES=200000 REPEATS=3 IDLE_SECONDS=5 LATENCY_SECONDS=3 scripts/bench-sidecar.sh   # quick look
 #
-# Knobs (env): LINES (2000000), REPEATS (3), IDLE_SECONDS (30),
-# LATENCY_SECONDS (10), RATE (1000 lines/s), TOOL_CPU (0), LOAD_CPU (1),
-# SIDECAR_BIN (default: the release build, built here).
+# Knobs (env): LINES (2000000), THROUGHPUT_ROUNDS (9), REPEATS (3, of the
+# idle and latency runs), IDLE_SECONDS (30), LATENCY_SECONDS (10), RATE
+# (1000 lines/s), TOOL_CPU (0), LOAD_CPU (1), SIDECAR_BIN (default: the
+# release build, built here with BENCH_RUSTFLAGS, default the Dockerfile's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,8 +36,11 @@ if [ "$(nproc)" -lt 2 ]; then
 fi
 
 if [ -z "${SIDECAR_BIN:-}" ]; then
-  cargo build --release --quiet -p log-sidecar
-  SIDECAR_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/log-sidecar"
+  # What the image ships: the Dockerfile's flags and target.
+  BENCH_RUSTFLAGS=${BENCH_RUSTFLAGS:-"-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs"}
+  RUSTFLAGS="$BENCH_RUSTFLAGS" \
+    cargo build --release --quiet --target x86_64-unknown-linux-gnu -p log-sidecar
+  SIDECAR_BIN="${CARGO_TARGET_DIR:-$PWD/target}/x86_64-unknown-linux-gnu/release/log-sidecar"
 fi
 export SIDECAR_BIN
 echo "bench-sidecar: $("$SIDECAR_BIN" --version), $(tail --version | head -1), $(busybox | head -1 | cut -d' ' -f1-2)" >&2
