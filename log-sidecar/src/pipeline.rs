@@ -39,6 +39,12 @@ const BUSY_SCAN_EVERY: Duration = Duration::from_millis(100);
 /// Lines per batch at least (a bigger `--sink-batch-lines` raises it).
 const MIN_BATCH_LINES: usize = 4096;
 
+/// Lines at most in a batch read while nothing is being written (at start,
+/// or after catching up): stdout gets its first lines after reading a few
+/// KiB of a backlog instead of a whole batch, and the next, full batch is
+/// read while they are written.
+const FIRST_BATCH_LINES: usize = 256;
+
 /// Bytes per batch of raw stdout lines without a sink, which are bounded
 /// in bytes only (a longer `--max-line-bytes` raises it): whatever the
 /// line length, a batch is big enough that hand-overs do not count and
@@ -190,7 +196,12 @@ pub async fn run(
         // queue it right behind, so stdout goes from batch to batch without
         // waiting for us; then wait for the older batch only (two batches
         // in memory at most). Once caught up, wait for every batch.
-        let mut batch = tailer.read_batch(config.batch_bytes, config.batch_lines, finishing);
+        let line_budget = if in_flight.is_empty() {
+            config.batch_lines.min(FIRST_BATCH_LINES)
+        } else {
+            config.batch_lines
+        };
+        let mut batch = tailer.read_batch(config.batch_bytes, line_budget, finishing);
         let more = batch.more;
         if batch.lines > 0 {
             last_data = Instant::now();
