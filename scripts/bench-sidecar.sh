@@ -12,7 +12,7 @@
 #   scripts/bench-sidecar.sh                       # full run (~7 minutes)
 #   LINES=200000 REPEATS=3 IDLE_SECONDS=5 LATENCY_SECONDS=3 scripts/bench-sidecar.sh   # quick look
 #
-# Knobs (env): LINES (2000000), THROUGHPUT_ROUNDS (9), REPEATS (3, of the
+# Knobs (env): LINES (2000000), THROUGHPUT_ROUNDS (15), REPEATS (3, of the
 # idle and latency runs), IDLE_SECONDS (30), LATENCY_SECONDS (10), RATE
 # (1000 lines/s), TOOL_CPU (0), LOAD_CPU (1), SIDECAR_BIN (default: the
 # release build, built here with BENCH_RUSTFLAGS, default the Dockerfile's).

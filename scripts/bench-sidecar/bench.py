@@ -37,7 +37,7 @@ import time
 
 LINES = int(os.environ.get("LINES", "2000000"))
 REPEATS = int(os.environ.get("REPEATS", "3"))
-THROUGHPUT_ROUNDS = int(os.environ.get("THROUGHPUT_ROUNDS", "9"))
+THROUGHPUT_ROUNDS = int(os.environ.get("THROUGHPUT_ROUNDS", "15"))
 IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "30"))
 LATENCY_SECONDS = float(os.environ.get("LATENCY_SECONDS", "10"))
 RATE = float(os.environ.get("RATE", "1000"))
