@@ -137,8 +137,8 @@ run_load() { # name path conns rep
   cpu_us=$(awk -v d=$((t1 - t0)) -v n="$total" -v hz="$TICKS" 'BEGIN { printf "%.2f", d / hz * 1e6 / n }')
   p99=$(to_us "$(awk '$1 == "99%" {print $2}' "$raw")")
   errors=$(awk '/Non-2xx|Socket errors/ {print}' "$raw" | tr '\n' ' ')
-  [[ -z "$errors" ]] || echo "bench: $1 $3 c=$4: $errors" >&2
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$3" "$4" "$5" "$rps" "$p99" "$cpu_us" >>"$OUT/runs.tsv"
+  [[ -z "$errors" ]] || echo "bench: $1 $2 c=$3: $errors" >&2
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$rps" "$p99" "$cpu_us" >>"$OUT/runs.tsv"
 }
 
 # --- run --------------------------------------------------------------------
