@@ -18,6 +18,8 @@
 //! - [`pipeline`]: read → deliver to every output → commit → checkpoint, and
 //!   the shutdown sequence.
 //! - [`record`]: the line type every output shares.
+//! - [`splice`]: raw lines that are a file's bytes go to the stdout pipe
+//!   without a second copy.
 pub mod checkpoint;
 pub mod config;
 pub mod events;
@@ -28,5 +30,6 @@ pub mod metrics;
 pub mod output;
 pub mod pipeline;
 pub mod record;
+pub mod splice;
 pub mod tailer;
 pub mod watch;

@@ -4,10 +4,13 @@
 //! into pieces so one huge line can never stall a file or blow the memory
 //! bound.
 
+use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::fingerprint::Head;
 use crate::record::Record;
+use crate::splice::FileRange;
 
 /// Where [`split`] puts the lines it finds.
 pub trait LineSink {
@@ -33,12 +36,18 @@ impl LineSink for Vec<Record> {
 pub struct RawLines {
     buf: Vec<u8>,
     len: usize,
+    /// The stretches of the lines that are a file's bytes unchanged.
+    ranges: Vec<FileRange>,
 }
 
 impl RawLines {
     /// Empty lines in a recycled buffer (its old contents are scratch).
     pub fn reuse(buf: Vec<u8>) -> Self {
-        Self { buf, len: 0 }
+        Self {
+            buf,
+            len: 0,
+            ranges: Vec::new(),
+        }
     }
 
     /// The encoded lines.
@@ -74,9 +83,31 @@ impl RawLines {
         self.len += n;
     }
 
-    /// The buffer, for the stdout writer (bytes past `len` are scratch).
-    pub fn into_parts(self) -> (Vec<u8>, usize) {
-        (self.buf, self.len)
+    /// [`RawLines::keep`], for bytes that are `file`'s from `offset` on,
+    /// unchanged (whose head is `head`): stdout may splice them from the
+    /// file instead of writing them from here.
+    pub fn keep_file_bytes(&mut self, n: usize, file: &Arc<File>, offset: u64, head: Head) {
+        let at = self.len;
+        self.keep(n);
+        let extended = self
+            .ranges
+            .last_mut()
+            .is_some_and(|last| last.extend(file, offset, at, n));
+        if !extended {
+            self.ranges.push(FileRange {
+                file: Arc::clone(file),
+                offset,
+                at,
+                len: n,
+                head,
+            });
+        }
+    }
+
+    /// The buffer and the file ranges in it, for the stdout writer (bytes
+    /// past `len` are scratch).
+    pub fn into_parts(self) -> (Vec<u8>, usize, Vec<FileRange>) {
+        (self.buf, self.len, self.ranges)
     }
 }
 

@@ -8,12 +8,14 @@
 //! so the pipe does not run dry between batches waiting for a hand-over.
 
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
 use crate::config::Format;
 use crate::record::{PodMetadata, Record};
+use crate::splice::{self, FileRange};
 
 /// Why stdout did not take a batch.
 #[derive(Debug, thiserror::Error)]
@@ -33,11 +35,13 @@ pub struct StdoutOutput {
     writer: Option<mpsc::Sender<Job>>,
 }
 
-/// One batch for the writer thread: the first `len` bytes of `buf`.
+/// One batch for the writer thread: the first `len` bytes of `buf`, of
+/// which `ranges` may be spliced from their files instead.
 #[derive(Debug)]
 struct Job {
     buf: Vec<u8>,
     len: usize,
+    ranges: Vec<FileRange>,
     done: oneshot::Sender<Written>,
 }
 
@@ -74,15 +78,21 @@ impl StdoutOutput {
         buf.clear();
         self.encode(records, &mut buf);
         let len = buf.len();
-        self.start_raw(buf, len)
+        self.start_raw(buf, len, Vec::new())
     }
 
     /// [`StdoutOutput::start`] for lines already encoded as raw bytes: the
     /// first `len` bytes of `buf` (the rest is scratch space, kept with the
-    /// buffer for reuse; see [`StdoutOutput::take_buffer`]).
-    pub fn start_raw(&mut self, buf: Vec<u8>, len: usize) -> PendingWrite {
+    /// buffer for reuse; see [`StdoutOutput::take_buffer`]), where the
+    /// stretches `ranges` says are a file's bytes may be spliced from it.
+    pub fn start_raw(&mut self, buf: Vec<u8>, len: usize, ranges: Vec<FileRange>) -> PendingWrite {
         let (done, written) = oneshot::channel();
-        let job = Job { buf, len, done };
+        let job = Job {
+            buf,
+            len,
+            ranges,
+            done,
+        };
         let sent = match &self.writer {
             Some(writer) => writer.send(job),
             None => match spawn_writer() {
@@ -125,11 +135,13 @@ fn spawn_writer() -> io::Result<mpsc::Sender<Job>> {
         .name("stdout".into())
         .spawn(move || {
             let mut failed: Option<io::ErrorKind> = None;
+            let mut splice = true;
             for job in queue {
                 let result = match failed {
                     Some(kind) => Err(io::Error::new(kind, "an earlier write to stdout failed")),
-                    None => write_stdout(&job.buf[..job.len]),
+                    None => write_stdout(&job.buf[..job.len], &job.ranges, &mut splice),
                 };
+                drop(job.ranges);
                 if let Err(e) = &result {
                     failed = Some(e.kind());
                 }
@@ -163,8 +175,28 @@ impl PendingWrite {
     }
 }
 
-fn write_stdout(bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes`, splicing the stretches `ranges` covers from their files
+/// while `splice` holds (it is cleared for good when stdout cannot take a
+/// splice, e.g. when it is a file or a terminal, not a pipe).
+fn write_stdout(bytes: &[u8], ranges: &[FileRange], splice: &mut bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
-    out.write_all(bytes)?;
+    let mut at = 0;
+    for range in ranges {
+        if !*splice {
+            break;
+        }
+        out.write_all(&bytes[at..range.at])?;
+        out.flush()?;
+        let mut moved = 0;
+        if let Err(e) = splice::splice_range(range, io::stdout().as_fd(), &mut moved) {
+            if !splice::unsupported(&e) {
+                return Err(e);
+            }
+            log::debug!("stdout takes no splice ({e}): writing every byte");
+            *splice = false;
+        }
+        at = range.at + moved;
+    }
+    out.write_all(&bytes[at..])?;
     out.flush()
 }

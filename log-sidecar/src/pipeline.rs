@@ -206,8 +206,8 @@ pub async fn run(
         if batch.lines > 0 {
             last_data = Instant::now();
             let pending = if batch.records.is_empty() {
-                let (buf, len) = std::mem::take(&mut batch.raw).into_parts();
-                outputs.stdout.start_raw(buf, len)
+                let (buf, len, ranges) = std::mem::take(&mut batch.raw).into_parts();
+                outputs.stdout.start_raw(buf, len, ranges)
             } else {
                 outputs.stdout.start(&batch.records)
             };

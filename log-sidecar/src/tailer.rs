@@ -71,7 +71,8 @@ pub struct TailerConfig {
 struct Tracked {
     key: u64,
     path: Arc<Path>,
-    file: File,
+    /// Shared with the stdout writer, which splices ranges from it.
+    file: Arc<File>,
     id: FileId,
     head: Head,
     /// First byte not yet delivered (committed).
@@ -321,7 +322,7 @@ impl Tailer {
         self.files.push(Tracked {
             key: self.next_key,
             path: Arc::from(path),
-            file,
+            file: Arc::new(file),
             id,
             head,
             offset,
@@ -494,7 +495,7 @@ impl Tailer {
                 let n = read_full_at(&t.file, block, pos)?;
                 match lines::pass_through(&block[..n], room) {
                     Block::Clean { consumed, lines } => {
-                        batch.raw.keep(consumed);
+                        batch.raw.keep_file_bytes(consumed, &t.file, pos, t.head);
                         batch.lines += lines;
                         batch.bytes += consumed as u64;
                         budget -= consumed as u64;

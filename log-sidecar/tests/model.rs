@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -234,7 +235,27 @@ impl World {
                 .tailer
                 .read_batch(self.max_bytes, self.max_lines, false);
             let mut lines: Vec<Vec<u8>> = batch.records.iter().map(|r| r.line.clone()).collect();
-            let (raw, len) = std::mem::take(&mut batch.raw).into_parts();
+            let (raw, len, ranges) = std::mem::take(&mut batch.raw).into_parts();
+            // What stdout may splice instead of writing must be, byte for
+            // byte, what the buffer holds (nothing writes meanwhile here).
+            let mut end = 0;
+            for range in &ranges {
+                assert!(
+                    range.at >= end && range.at + range.len <= len,
+                    "ranges in order, in the lines"
+                );
+                let mut in_file = vec![0; range.len];
+                range
+                    .file
+                    .read_exact_at(&mut in_file, range.offset)
+                    .unwrap();
+                assert_eq!(
+                    &raw[range.at..range.at + range.len],
+                    &in_file[..],
+                    "a range is the file's bytes"
+                );
+                end = range.at + range.len;
+            }
             if self.raw {
                 assert!(lines.is_empty(), "raw mode makes no records");
                 let bytes = &raw[..len];

@@ -542,3 +542,72 @@ fn closed_stdout_exits_1_without_checkpointing() {
     assert!(stderr.contains("cannot write to stdout"), "{stderr}");
     assert_eq!(checkpointed_bytes(&dir.checkpoint()), 0);
 }
+
+/// Raw lines that need no change reach a stdout pipe by splice(2), the
+/// others are written; stdout that is a file (no splice) gets every byte
+/// written. Either way the output is the lines, exactly and in order, with
+/// CRs stripped from the few CRLF lines mixed into a backlog of batches.
+#[test]
+fn stdout_as_a_pipe_or_a_file_gets_the_same_exact_lines() {
+    const TOTAL: u64 = 300_000;
+    let dir = LogDir::new();
+    let mut input = Vec::new();
+    for n in 0..TOTAL {
+        let mut l = line(n);
+        if n % 5_000 == 0 {
+            l.insert(l.len() - 1, b'\r');
+        }
+        input.extend_from_slice(&l);
+    }
+    append(&dir.current(), &input);
+    let expected = lines(0, TOTAL);
+
+    let mut piped = start(&follow(&dir));
+    wait_until(
+        "every line through the pipe",
+        Duration::from_secs(60),
+        || piped.output_len() >= expected.len(),
+    );
+    assert!(
+        piped.terminate(Duration::from_secs(10)).success(),
+        "{}",
+        piped.stderr()
+    );
+    assert!(
+        piped.output() == expected,
+        "pipe output differs from the lines"
+    );
+
+    let second = LogDir::new();
+    append(&second.current(), &input);
+    let out_path = second.path("stdout.txt");
+    let out_file = fs::File::create(&out_path).unwrap();
+    let mut to_file = std::process::Command::new(binary())
+        .args(["--path", &second.pattern(), "--admin-listen", "127.0.0.1:0"])
+        .args(["--shutdown-linger", QUICK_LINGER])
+        .stdout(out_file)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("every line into the file", Duration::from_secs(60), || {
+        fs::metadata(&out_path).map(|m| m.len()).unwrap_or(0) >= expected.len() as u64
+    });
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &to_file.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = to_file.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "log-sidecar did not stop");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert!(status.success());
+    assert!(
+        fs::read(&out_path).unwrap() == expected,
+        "file output differs from the lines"
+    );
+}
