@@ -506,6 +506,11 @@ impl Tailer {
                             // block: it waits for its newline.
                             break;
                         }
+                        // On one core (a CPU limit) the stdout thread, woken
+                        // when its pipe has room, waits for us unless we let
+                        // it run now: the pipe would sit empty while we read
+                        // the rest of the batch (7% less throughput).
+                        std::thread::yield_now();
                         continue;
                     }
                     // The line by line path would look at no more bytes
