@@ -120,7 +120,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
         .map(|c| HttpSink::new(c, &registry))
         .transpose()?;
     let outputs = Outputs {
-        stdout: StdoutOutput::new(config.format, config.pod_metadata()),
+        stdout: StdoutOutput::new(config.format, config.pod_metadata())
+            .with_pipe_bytes(config.stdout_pipe_bytes),
         sink,
         meta: config.pod_metadata(),
     };

@@ -31,6 +31,8 @@ pub struct StdoutOutput {
     format: Format,
     meta: PodMetadata,
     buf: Vec<u8>,
+    /// Size to grow a stdout pipe to when the writer starts (0: as it is).
+    pipe_bytes: u64,
     /// The writer thread's queue, started with the first batch.
     writer: Option<mpsc::Sender<Job>>,
 }
@@ -55,8 +57,15 @@ impl StdoutOutput {
             format,
             meta,
             buf: Vec::new(),
+            pipe_bytes: 0,
             writer: None,
         }
+    }
+
+    /// Grows stdout, when it is a pipe, to `bytes` (see `--stdout-pipe-bytes`).
+    pub fn with_pipe_bytes(mut self, bytes: u64) -> Self {
+        self.pipe_bytes = bytes;
+        self
     }
 
     /// Encodes the records as the format says.
@@ -95,7 +104,7 @@ impl StdoutOutput {
         };
         let sent = match &self.writer {
             Some(writer) => writer.send(job),
-            None => match spawn_writer() {
+            None => match spawn_writer(self.pipe_bytes) {
                 Ok(writer) => {
                     let sent = writer.send(job);
                     self.writer = Some(writer);
@@ -129,11 +138,12 @@ impl StdoutOutput {
 /// Starts the writer thread. After a failed write it writes nothing more
 /// (each later batch fails with the same kind of error), so output never
 /// skips a batch and goes on with the next.
-fn spawn_writer() -> io::Result<mpsc::Sender<Job>> {
+fn spawn_writer(pipe_bytes: u64) -> io::Result<mpsc::Sender<Job>> {
     let (jobs, queue) = mpsc::channel::<Job>();
     std::thread::Builder::new()
         .name("stdout".into())
         .spawn(move || {
+            grow_pipe(pipe_bytes);
             let mut failed: Option<io::ErrorKind> = None;
             let mut splice = true;
             for job in queue {
@@ -172,6 +182,21 @@ impl PendingWrite {
             output.buf = buf;
         }
         result.map(|()| written).map_err(OutputError::Stdout)
+    }
+}
+
+/// Grows stdout to `bytes` if it is a pipe: with the default 64 KiB, a
+/// fast reader and we wake each other every 64 KiB (2M lines into a fast
+/// reader: 139 ms with 64 KiB, 82 ms with 1 MiB). Not a pipe, or over the
+/// kernel's limits: stdout stays as it is, which only costs speed.
+fn grow_pipe(bytes: u64) {
+    if bytes == 0 {
+        return;
+    }
+    let size = usize::try_from(bytes).unwrap_or(usize::MAX);
+    match rustix::pipe::fcntl_setpipe_size(io::stdout().as_fd(), size) {
+        Ok(now) => log::debug!("stdout pipe: {now} bytes"),
+        Err(e) => log::debug!("stdout pipe size left as it is: {e}"),
     }
 }
 

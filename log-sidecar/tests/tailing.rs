@@ -611,3 +611,42 @@ fn stdout_as_a_pipe_or_a_file_gets_the_same_exact_lines() {
         "file output differs from the lines"
     );
 }
+
+/// stdout, when it is a pipe, is grown to --stdout-pipe-bytes (1 MiB by
+/// default) by the time the first lines go out; 0 leaves it as it was.
+#[test]
+fn the_stdout_pipe_is_grown_as_configured() {
+    for (flag, want) in [
+        (None, 1 << 20),
+        (Some("256KiB"), 256 << 10),
+        (Some("0"), 64 << 10),
+    ] {
+        let dir = LogDir::new();
+        append(&dir.current(), &lines(0, 10));
+        let mut cmd = std::process::Command::new(binary());
+        cmd.args(["--path", &dir.pattern(), "--admin-listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        if let Some(value) = flag {
+            cmd.args(["--stdout-pipe-bytes", value]);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut first = vec![0; 10 * LINE_LEN as usize];
+            let read = std::io::Read::read_exact(&mut out, &mut first);
+            let _ = tx.send((read, first, out));
+        });
+        let Ok((read, first, out)) = rx.recv_timeout(Duration::from_secs(30)) else {
+            child.kill().unwrap();
+            panic!("no lines on stdout within 30 s");
+        };
+        read.expect("the first lines");
+        assert_eq!(first, lines(0, 10));
+        let size = rustix::pipe::fcntl_getpipe_size(&out).unwrap();
+        assert_eq!(size, want, "--stdout-pipe-bytes {flag:?}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
