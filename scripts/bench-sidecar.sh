@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks log-sidecar side by side with GNU `tail -F` and busybox `tail -F`
-# in one run on this machine: throughput from a pre-written file to a pipe,
+# in one run on this machine: throughput from a pre-written file to a pipe
+# (read by a reader faster than every tool, and by a slow line-counting one),
 # CPU per million lines, peak RSS, idle CPU, and write-to-output latency
 # p50/p99. Tools are pinned to one core, the load generator to another; each
 # measure is repeated and the medians and ratios printed as a markdown table
