@@ -201,12 +201,13 @@ fn grow_pipe(bytes: u64) {
 }
 
 /// Writes `bytes`, splicing the stretches `ranges` covers from their files
-/// while `splice` holds (it is cleared for good when stdout cannot take a
-/// splice, e.g. when it is a file or a terminal, not a pipe).
+/// (those of at least [`splice::MIN_LEN`]) while `splice` holds (it is
+/// cleared for good when stdout cannot take a splice, e.g. when it is a
+/// file or a terminal, not a pipe).
 fn write_stdout(bytes: &[u8], ranges: &[FileRange], splice: &mut bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let mut at = 0;
-    for range in ranges {
+    for range in ranges.iter().filter(|r| r.len >= splice::MIN_LEN) {
         if !*splice {
             break;
         }

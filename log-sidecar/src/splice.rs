@@ -29,6 +29,11 @@ use rustix::pipe::SpliceFlags;
 
 use crate::fingerprint::Head;
 
+/// Ranges shorter than this are written, not spliced: checking a range
+/// (fstat, a 256-byte read) and splicing it costs about what copying
+/// 16 KiB does, and a line or two arriving alone should go out at once.
+pub const MIN_LEN: usize = 16 * 1024;
+
 /// A stretch of a batch's raw bytes that is, unchanged, a range of a file.
 #[derive(Debug, Clone)]
 pub struct FileRange {
