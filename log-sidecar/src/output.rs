@@ -218,7 +218,7 @@ fn write_stdout(bytes: &[u8], ranges: &[FileRange], splice: &mut bool) -> io::Re
             if !splice::unsupported(&e) {
                 return Err(e);
             }
-            log::debug!("stdout takes no splice ({e}): writing every byte");
+            log::info!("stdout takes no splice ({e}): lines are written, not spliced");
             *splice = false;
         }
         at = range.at + moved;
