@@ -158,11 +158,20 @@ mod tests {
         }
     }
 
-    fn read_all(mut reader: File, w: OwnedFd) -> Vec<u8> {
+    fn writable(path: &std::path::Path) -> File {
+        std::fs::OpenOptions::new().write(true).open(path).unwrap()
+    }
+
+    /// Splices `part` into a fresh pipe and checks that nothing went in.
+    fn assert_moves_nothing(part: &FileRange) {
+        let (mut r, w) = pipe();
+        let mut moved = 0;
+        splice_range(part, w.as_fd(), &mut moved).unwrap();
+        assert_eq!(moved, 0);
         drop(w);
         let mut got = Vec::new();
-        reader.read_to_end(&mut got).unwrap();
-        got
+        r.read_to_end(&mut got).unwrap();
+        assert!(got.is_empty());
     }
 
     #[test]
@@ -190,17 +199,8 @@ mod tests {
     fn a_truncated_file_moves_nothing_and_the_caller_writes_the_range() {
         let (tmp, file) = file_with(b"first line\nsecond line\n");
         let part = range(&file, 11, 12);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(tmp.path())
-            .unwrap()
-            .set_len(5)
-            .unwrap();
-        let (r, w) = pipe();
-        let mut moved = 0;
-        splice_range(&part, w.as_fd(), &mut moved).unwrap();
-        assert_eq!(moved, 0);
-        assert!(read_all(r, w).is_empty());
+        writable(tmp.path()).set_len(5).unwrap();
+        assert_moves_nothing(&part);
     }
 
     #[test]
@@ -208,18 +208,11 @@ mod tests {
         let (tmp, file) = file_with(b"old head line\nold second line\n");
         let part = range(&file, 14, 16);
         // copytruncate, and the writer already wrote past the range again.
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(tmp.path())
-            .unwrap();
+        let mut f = writable(tmp.path());
         f.set_len(0).unwrap();
         f.write_all(b"new head line\nnew second line\nthird\n")
             .unwrap();
-        let (r, w) = pipe();
-        let mut moved = 0;
-        splice_range(&part, w.as_fd(), &mut moved).unwrap();
-        assert_eq!(moved, 0);
-        assert!(read_all(r, w).is_empty());
+        assert_moves_nothing(&part);
     }
 
     #[test]
@@ -236,7 +229,7 @@ mod tests {
             // Let the pipe fill up, then copytruncate and rewrite past the
             // range before reading a byte.
             std::thread::sleep(std::time::Duration::from_millis(200));
-            let mut f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            let mut f = writable(&path);
             f.set_len(0).unwrap();
             let new: Vec<u8> = (0..45_000u32)
                 .flat_map(|i| format!("NEW line {i:08}\n").into_bytes())
@@ -262,10 +255,7 @@ mod tests {
     fn a_destination_that_is_not_a_pipe_is_unsupported() {
         let (_tmp, file) = file_with(b"a line\n");
         let out_tmp = tempfile::NamedTempFile::new().unwrap();
-        let out = std::fs::OpenOptions::new()
-            .write(true)
-            .open(out_tmp.path())
-            .unwrap();
+        let out = writable(out_tmp.path());
         let part = range(&file, 0, 7);
         let mut moved = 0;
         let e = splice_range(&part, out.as_fd(), &mut moved).unwrap_err();
