@@ -14,11 +14,13 @@ cargo build --release --bins -q
 bin=${CARGO_TARGET_DIR:-target}/release
 
 # Each container's stdout is prefixed, as `kubectl logs` would keep them apart.
+# The prefixers ignore Ctrl-C: they end when their container's stdout closes,
+# so the sidecar's last lines still have a reader (no EPIPE at shutdown).
 "$bin/time-server" --listen "$LISTEN" --log-file "$LOG_DIR/time-service.log" \
-  > >(sed -u 's/^/[time-server] /') &
+  > >(trap '' INT TERM; exec sed -u 's/^/[time-server] /') &
 server=$!
 "$bin/log-sidecar" --path "$LOG_DIR/time-service.log*" --checkpoint-file "$LOG_DIR/.sidecar-checkpoint.json" \
-  --admin-listen "$ADMIN" --shutdown-linger 7s > >(sed -u 's/^/[sidecar]     /') &
+  --admin-listen "$ADMIN" --shutdown-linger 7s > >(trap '' INT TERM; exec sed -u 's/^/[sidecar]     /') &
 sidecar=$!
 
 stop() { kill -TERM "$server" "$sidecar" 2>/dev/null || true; }
