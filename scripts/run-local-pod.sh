@@ -4,14 +4,19 @@
 # as the kubelet does, and waits for their graceful exit. The sidecar lingers
 # 7s, as in the manifests, to outlast the server's 5s shutdown delay.
 #   LISTEN (default 127.0.0.1:8080)  ADMIN (default 127.0.0.1:9090)  LOG_DIR (default a temp dir)
+#   BIN_DIR (default: build with cargo and use target/release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LISTEN=${LISTEN:-127.0.0.1:8080}
 ADMIN=${ADMIN:-127.0.0.1:9090}
 LOG_DIR=${LOG_DIR:-$(mktemp -d -t time-service-logs.XXXXXX)}
 mkdir -p "$LOG_DIR"
-cargo build --release --bins -q
-bin=${CARGO_TARGET_DIR:-target}/release
+if [ -n "${BIN_DIR:-}" ]; then
+  bin=$BIN_DIR
+else
+  cargo build --release --bins -q
+  bin=${CARGO_TARGET_DIR:-target}/release
+fi
 
 # Each container's stdout is prefixed, as `kubectl logs` would keep them apart.
 # The prefixers ignore Ctrl-C: they end when their container's stdout closes,

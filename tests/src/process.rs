@@ -98,9 +98,22 @@ impl Drop for Running {
 
 /// Sends `signal` to `pid` with the `kill` program.
 pub fn send_signal(pid: u32, signal: &str) {
+    kill(signal, &pid.to_string());
+}
+
+/// Sends `signal` to every process of the group `pgid` (what a terminal
+/// does on Ctrl-C), with the `kill` program.
+pub fn send_signal_to_group(pgid: u32, signal: &str) {
+    kill(signal, &format!("-{pgid}"));
+}
+
+fn kill(signal: &str, target: &str) {
     let status = Command::new("kill")
-        .args([format!("-{signal}"), pid.to_string()])
+        .args([&format!("-{signal}"), "--", target])
         .status()
         .expect("`kill` is part of every Linux base system");
-    assert!(status.success(), "kill -{signal} {pid} failed: {status}");
+    assert!(
+        status.success(),
+        "kill -{signal} -- {target} failed: {status}"
+    );
 }

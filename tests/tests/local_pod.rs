@@ -171,3 +171,104 @@ fn every_request_line_reaches_the_sidecar_once_in_order_and_sigterm_loses_none()
         &request_lines::parse_all(&pod.server.stdout()),
     );
 }
+
+/// README's quick start as a user runs it: `scripts/run-local-pod.sh`, a
+/// request, then Ctrl-C, which the terminal sends to the whole foreground
+/// process group. Both programs stop gracefully, the sidecar forwards the
+/// server's shutdown lines and reports them drained: nothing dies of a
+/// closed stdout on the way.
+#[test]
+fn the_quick_start_script_stops_cleanly_on_ctrl_c() {
+    use std::os::unix::process::CommandExt;
+
+    let test = "the_quick_start_script_stops_cleanly_on_ctrl_c";
+    let Some(bins) = workspace::bin_dir() else {
+        tools::missing(
+            test,
+            "time-server and log-sidecar are not built (cargo build --release)",
+        );
+        return;
+    };
+    let logs = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", http::free_port());
+    let admin = format!("127.0.0.1:{}", http::free_port());
+    let mut script = Command::new("bash");
+    script
+        .arg(workspace::root().join("scripts/run-local-pod.sh"))
+        .env("BIN_DIR", &bins)
+        .env("LISTEN", &listen)
+        .env("ADMIN", &admin)
+        .env("LOG_DIR", logs.path())
+        // Its own process group, as a shell gives a foreground job.
+        .process_group(0);
+    let mut pod = Running::spawn("run-local-pod", script, out.path());
+    // The group (the script's PID) is killed if an assertion fails below.
+    let mut group = GroupGuard(Some(pod.pid()));
+
+    let ready = format!("http://{admin}/readyz");
+    wait::until(
+        &ready,
+        Duration::from_secs(20),
+        Duration::from_millis(50),
+        || http::get(&ready).and_then(|a| if a.status == 200 { Ok(()) } else { Err(a.body) }),
+    );
+    let body = http::get_ok(&format!("http://{listen}/time")).body;
+    go_shape::check_time(&body).unwrap();
+    wait::until(
+        "the request line through the sidecar",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        || {
+            let printed = pod.stdout();
+            let through = printed
+                .lines()
+                .any(|l| l.starts_with("[sidecar]") && l.contains("GET /time 200"));
+            if through {
+                Ok(())
+            } else {
+                Err(printed)
+            }
+        },
+    );
+
+    e2e::process::send_signal_to_group(pod.pid(), "INT");
+    // The server's 5 s shutdown delay, then the sidecar's 7 s linger.
+    let status = pod.wait_exit(Duration::from_secs(30));
+    // The script waited for both programs: its group is gone.
+    group.0 = None;
+    let (stdout, stderr) = (pod.stdout(), pod.stderr());
+    assert!(
+        status.success(),
+        "run-local-pod exited with {status}:\n{stderr}"
+    );
+    assert!(!stderr.contains("cannot write to stdout"), "{stderr}");
+    assert!(
+        stderr.contains("drained:"),
+        "the sidecar drained:\n{stderr}"
+    );
+    let shutdown_done = |prefix: &str| {
+        stdout
+            .lines()
+            .any(|l| l.starts_with(prefix) && l.contains("shutdown: done"))
+    };
+    assert!(shutdown_done("[time-server]"), "{stdout}");
+    assert!(
+        shutdown_done("[sidecar]"),
+        "the server's last line was forwarded:\n{stdout}"
+    );
+}
+
+/// Kills a process group on drop unless disarmed, so that a failed test
+/// leaves nothing behind.
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0 {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pgid}")])
+                .status();
+        }
+    }
+}
