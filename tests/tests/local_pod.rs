@@ -60,6 +60,18 @@ fn start(bins: &Path, logs: &Path, out: &Path) -> LocalPod {
     pod
 }
 
+/// The built binaries, or None after reporting them missing (a failure in CI).
+fn built_binaries(test: &str) -> Option<std::path::PathBuf> {
+    let bins = workspace::bin_dir();
+    if bins.is_none() {
+        tools::missing(
+            test,
+            "time-server and log-sidecar are not built (cargo build --release)",
+        );
+    }
+    bins
+}
+
 fn forwarded(pod: &LocalPod) -> Vec<RequestLine> {
     request_lines::parse_all(&pod.sidecar.stdout())
 }
@@ -67,11 +79,7 @@ fn forwarded(pod: &LocalPod) -> Vec<RequestLine> {
 #[test]
 fn every_request_line_reaches_the_sidecar_once_in_order_and_sigterm_loses_none() {
     let test = "every_request_line_reaches_the_sidecar_once_in_order_and_sigterm_loses_none";
-    let Some(bins) = workspace::bin_dir() else {
-        tools::missing(
-            test,
-            "time-server and log-sidecar are not built (cargo build --release)",
-        );
+    let Some(bins) = built_binaries(test) else {
         return;
     };
     let logs = tempfile::tempdir().unwrap();
@@ -182,11 +190,7 @@ fn the_quick_start_script_stops_cleanly_on_ctrl_c() {
     use std::os::unix::process::CommandExt;
 
     let test = "the_quick_start_script_stops_cleanly_on_ctrl_c";
-    let Some(bins) = workspace::bin_dir() else {
-        tools::missing(
-            test,
-            "time-server and log-sidecar are not built (cargo build --release)",
-        );
+    let Some(bins) = built_binaries(test) else {
         return;
     };
     let logs = tempfile::tempdir().unwrap();
