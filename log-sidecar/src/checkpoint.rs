@@ -119,6 +119,14 @@ impl Checkpoint {
         serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
     }
 
+    /// The files a checkpoint at `path` is kept in: itself and the
+    /// temporary file it is written to before the rename. Neither is a log.
+    pub fn files(path: &Path) -> [PathBuf; 2] {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        [path.to_owned(), tmp.into()]
+    }
+
     /// Replaces the checkpoint at `path` atomically and durably.
     pub fn store(&self, path: &Path) -> Result<(), CheckpointError> {
         let err = |source| CheckpointError::Write {
@@ -129,9 +137,7 @@ impl Checkpoint {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let mut tmp_name = path.file_name().unwrap_or_default().to_owned();
-        tmp_name.push(".tmp");
-        let tmp = dir.join(tmp_name);
+        let [_, tmp] = Self::files(path);
         let bytes = serde_json::to_vec(self).expect("a checkpoint always serializes");
         let mut file = File::create(&tmp).map_err(err)?;
         file.write_all(&bytes).map_err(err)?;

@@ -102,14 +102,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
     let checkpoint_path = config.checkpoint_path();
     let checkpoint = Checkpoint::load(&checkpoint_path)?;
-    let mut tmp = checkpoint_path.as_os_str().to_owned();
-    tmp.push(".tmp");
     let raw_lines = config.format == Format::Raw && config.http_sink.is_none();
     let tailer = Tailer::new(
         TailerConfig {
             patterns: config.paths.clone(),
             max_line_bytes: usize::try_from(config.max_line_bytes).unwrap_or(usize::MAX),
-            exclude: vec![checkpoint_path.clone(), tmp.into()],
+            exclude: Checkpoint::files(&checkpoint_path).to_vec(),
             raw_lines,
         },
         checkpoint,

@@ -21,7 +21,7 @@ use time_server::health::Health;
 use time_server::shutdown::Shutdown;
 use tokio::time::{sleep, sleep_until, timeout_at, Instant};
 
-use crate::checkpoint::CheckpointError;
+use crate::checkpoint::{Checkpoint, CheckpointError};
 use crate::http_sink::{HttpSink, SinkError};
 use crate::metrics::Metrics;
 use crate::output::{OutputError, PendingWrite, StdoutOutput};
@@ -148,7 +148,7 @@ pub async fn run(
     health: Health,
     shutdown: Shutdown,
 ) -> Result<Summary, PipelineError> {
-    let mut watcher = Watcher::new();
+    let mut watcher = Watcher::new(&Checkpoint::files(&config.checkpoint_path));
     let mut summary = Summary::default();
     let mut dirty = false;
     let mut last_store = Instant::now();

@@ -4,8 +4,13 @@
 //! everything), so a lost or overflowed event costs latency, never lines;
 //! the pipeline's fallback poll covers filesystems without inotify
 //! (some network and overlay filesystems) and directories created later.
+//!
+//! Events about the sidecar's own checkpoint files are dropped: the
+//! checkpoint lives beside the logs by default, and each store (write,
+//! rename) would otherwise wake the loop and make it re-scan the patterns.
 
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -25,10 +30,15 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    /// Starts a thread that blocks on inotify and wakes [`Watcher::changed`].
-    /// Without inotify (e.g. the limit of instances is reached), the watcher
-    /// does nothing and the pipeline relies on its poll.
-    pub fn new() -> Self {
+    /// Starts a thread that blocks on inotify and wakes [`Watcher::changed`],
+    /// except for events about files named as one of `ignored` (the
+    /// checkpoint's). Without inotify (e.g. the limit of instances is
+    /// reached), the watcher does nothing and the pipeline relies on its poll.
+    pub fn new(ignored: &[PathBuf]) -> Self {
+        let ignored: HashSet<OsString> = ignored
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_owned()))
+            .collect();
         let wake = Arc::new(Notify::new());
         let names_changed = Arc::new(AtomicBool::new(false));
         let watches = match Inotify::init() {
@@ -50,14 +60,20 @@ impl Watcher {
                         loop {
                             match inotify.read_events_blocking(&mut buf) {
                                 Ok(events) => {
-                                    let mut renamed = false;
+                                    let (mut any, mut renamed) = (false, false);
                                     for e in events {
+                                        if e.name.is_some_and(|n| ignored.contains(n)) {
+                                            continue;
+                                        }
+                                        any = true;
                                         renamed |= e.mask.intersects(naming);
                                     }
                                     if renamed {
                                         names.store(true, Ordering::Release);
                                     }
-                                    notify.notify_one();
+                                    if any {
+                                        notify.notify_one();
+                                    }
                                 }
                                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                                 Err(e) => {
@@ -134,8 +150,39 @@ impl Watcher {
     }
 }
 
-impl Default for Watcher {
-    fn default() -> Self {
-        Self::new()
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn checkpoint_stores_wake_nothing_and_log_changes_wake_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let checkpoint = dir.path().join("ck.json");
+        let mut watcher = Watcher::new(&crate::checkpoint::Checkpoint::files(&checkpoint));
+        watcher.watch(&[dir.path().to_path_buf()]);
+
+        // A checkpoint store: write the temporary file, rename it over.
+        for _ in 0..3 {
+            crate::checkpoint::Checkpoint::default()
+                .store(&checkpoint)
+                .unwrap();
+        }
+        let woke = tokio::time::timeout(Duration::from_millis(300), watcher.changed()).await;
+        assert!(woke.is_err(), "a checkpoint store woke the pipeline");
+        assert!(
+            !watcher.take_names_changed(),
+            "a checkpoint store asked for a re-scan"
+        );
+
+        std::fs::write(dir.path().join("app.log"), "a line\n").unwrap();
+        tokio::time::timeout(Duration::from_secs(5), watcher.changed())
+            .await
+            .expect("a new log file wakes the pipeline");
+        assert!(
+            watcher.take_names_changed(),
+            "a new name asks for a re-scan"
+        );
     }
 }
