@@ -1,5 +1,6 @@
 //! The sidecar's one loop: read a bounded batch → deliver it to every output
-//! → only then commit the offsets and (throttled) store the checkpoint. The
+//! → only then commit the offsets and (throttled, on a blocking thread so
+//! that an fsync never holds up forwarding) store the checkpoint. The
 //! stdout write of one batch overlaps the reading of the next, which is
 //! queued behind it (two batches of at most half of `--max-buffer-bytes`
 //! each); while an output is slow or down, nothing more is read, so memory
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use time_server::health::Health;
 use time_server::shutdown::Shutdown;
+use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until, timeout_at, Instant};
 
 use crate::checkpoint::{Checkpoint, CheckpointError};
@@ -30,7 +32,8 @@ use crate::tailer::{Batch, Tailer};
 use crate::watch::Watcher;
 
 /// How often the checkpoint is stored at most while lines flow: after a
-/// crash, at most this much delivered output (plus one batch) repeats.
+/// crash, at most this much delivered output repeats, plus what went out
+/// while the last store was running and the batches in flight.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// While busy, patterns are re-scanned at least this often (rotations).
@@ -150,6 +153,7 @@ pub async fn run(
 ) -> Result<Summary, PipelineError> {
     let mut watcher = Watcher::new(&Checkpoint::files(&config.checkpoint_path));
     let mut summary = Summary::default();
+    let mut storer = Storer::new(config.checkpoint_path.clone(), metrics.clone());
     let mut dirty = false;
     let mut last_store = Instant::now();
     let mut last_scan = Instant::now();
@@ -225,7 +229,7 @@ pub async fn run(
                 )
                 .await;
                 if let Err(e) = delivered {
-                    store(&tailer, &config, &metrics)?;
+                    storer.store_now(tailer.checkpoint()).await?;
                     return Err(e);
                 }
             }
@@ -247,7 +251,7 @@ pub async fn run(
             )
             .await;
             if let Err(e) = written {
-                store(&tailer, &config, &metrics)?;
+                storer.store_now(tailer.checkpoint()).await?;
                 return Err(e);
             }
             metrics.forwarded("stdout", lines, previous.bytes);
@@ -264,9 +268,18 @@ pub async fn run(
             waited = true;
         }
         if dirty && (finishing || last_store.elapsed() >= CHECKPOINT_EVERY) {
-            store(&tailer, &config, &metrics)?;
-            dirty = false;
-            last_store = Instant::now();
+            // While lines flow, a store runs beside the loop; one still
+            // running (a slow disk) defers the next instead of queueing it.
+            let stored = if finishing {
+                storer.store_now(tailer.checkpoint()).await?;
+                true
+            } else {
+                storer.start(tailer.checkpoint()).await?
+            };
+            if stored {
+                dirty = false;
+                last_store = Instant::now();
+            }
         }
         // After a wait, look again before sleeping: lines written
         // meanwhile are read at once (also without inotify).
@@ -275,32 +288,83 @@ pub async fn run(
         }
         if finishing {
             if dirty {
-                store(&tailer, &config, &metrics)?;
+                storer.store_now(tailer.checkpoint()).await?;
             }
+            storer.finish().await?;
             return Ok(summary);
         }
 
         let linger_end =
             drain_deadline.map(|d| (last_data + config.shutdown_linger).min(d - reserve));
-        let store_due = dirty.then(|| last_store + CHECKPOINT_EVERY);
+        let store_due = (dirty && !storer.is_running()).then(|| last_store + CHECKPOINT_EVERY);
         tokio::select! {
             _ = watcher.changed() => {}
             _ = sleep(config.poll_interval) => { rescan = true; }
             _ = shutdown.wait(), if drain_deadline.is_none() => {}
             _ = sleep_until(linger_end.unwrap_or(now)), if linger_end.is_some() => {}
             _ = sleep_until(store_due.unwrap_or(now)), if store_due.is_some() => {}
+            stored = storer.finish(), if storer.is_running() => stored?,
         }
     }
 }
 
-fn store(
-    tailer: &Tailer,
-    config: &PipelineConfig,
-    metrics: &Metrics,
-) -> Result<(), CheckpointError> {
-    tailer.checkpoint().store(&config.checkpoint_path)?;
-    metrics.checkpointed();
-    Ok(())
+/// Stores checkpoints on a blocking thread, one at a time: a store syncs
+/// the file and its directory, which takes milliseconds, and far more on a
+/// busy disk (50 ms stalls were seen here), and forwarding must not wait
+/// for it. A crash then repeats at most what was delivered since the last
+/// store that completed.
+struct Storer {
+    path: PathBuf,
+    metrics: Metrics,
+    running: Option<JoinHandle<Result<(), CheckpointError>>>,
+}
+
+impl Storer {
+    fn new(path: PathBuf, metrics: Metrics) -> Self {
+        Self {
+            path,
+            metrics,
+            running: None,
+        }
+    }
+
+    fn is_running(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Starts storing `checkpoint` beside the loop; false (store it later)
+    /// while the previous store is still running. Reports the previous
+    /// store's failure.
+    async fn start(&mut self, checkpoint: Checkpoint) -> Result<bool, CheckpointError> {
+        if self.running.as_ref().is_some_and(|h| h.is_finished()) {
+            self.finish().await?;
+        }
+        if self.running.is_some() {
+            return Ok(false);
+        }
+        let path = self.path.clone();
+        self.running = Some(tokio::task::spawn_blocking(move || checkpoint.store(&path)));
+        Ok(true)
+    }
+
+    /// Waits for the running store, if any. Cancel-safe: dropped while
+    /// waiting, the store stays running and is waited for next time.
+    async fn finish(&mut self) -> Result<(), CheckpointError> {
+        if let Some(handle) = &mut self.running {
+            let result = handle.await;
+            self.running = None;
+            result.expect("storing a checkpoint does not panic")?;
+            self.metrics.checkpointed();
+        }
+        Ok(())
+    }
+
+    /// Waits for the running store, then stores `checkpoint` and waits.
+    async fn store_now(&mut self, checkpoint: Checkpoint) -> Result<(), CheckpointError> {
+        self.finish().await?;
+        self.start(checkpoint).await?;
+        self.finish().await
+    }
 }
 
 /// Runs an output's delivery; once shutdown has begun (also when it begins
