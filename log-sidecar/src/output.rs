@@ -151,7 +151,6 @@ fn spawn_writer(pipe_bytes: u64) -> io::Result<mpsc::Sender<Job>> {
                     Some(kind) => Err(io::Error::new(kind, "an earlier write to stdout failed")),
                     None => write_stdout(&job.buf[..job.len], &job.ranges, &mut splice),
                 };
-                drop(job.ranges);
                 if let Err(e) = &result {
                     failed = Some(e.kind());
                 }
