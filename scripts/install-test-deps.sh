@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian 12 machine that
-# has only Rust: Debian packages and Python tools. Idempotent and quiet when
-# everything is already there. With CI=true a tool that still cannot be found
-# afterwards is a failure, never a skip.
+# has only Rust and Python: Debian packages, then the Python tools in the
+# project's own virtual environment (.venv/, ignored by git), never in the
+# system's site-packages (Debian's Python refuses that anyway: PEP 668).
+# Idempotent and quiet when everything is already there; says what it
+# installs; any failure stops it with the reason on stderr.
+#
+# A probe whose failure is the normal "not installed" answer (dpkg-query,
+# pip show, command -v) is always tested in an `if`, never left to `set -e`.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "install-test-deps: $*" >&2; }
+trap 'say "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
 
 APT_PACKAGES=(
   golang-go tzdata     # time-core differential tests against the real Go (formatting, zoneinfo)
@@ -11,44 +20,54 @@ APT_PACKAGES=(
   podman runc crun catatonit containernetworking-plugins iptables buildah
   fuse-overlayfs slirp4netns uidmap   # build the image and play the pod offline
   curl jq procps util-linux           # taskset, pgrep, ps for the process tests
-  python3-yaml                        # e2e reads rendered manifests (YAML) as JSON
+  python3-venv                        # the project's venv for the Python tools below
+  kubernetes-client                   # kubectl kustomize (unless a kubectl is already on PATH)
 )
 # Pinned: a new checkov release can add checks, a new kubernetes-validate new schemas;
 # move these on purpose, with the manifests, not by surprise in CI.
 PIP_PACKAGES=(kubernetes-validate==1.37.0 checkov==3.3.30)
+VENV="${TIME_SERVICE_VENV:-$PWD/.venv}"
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
 missing_apt=()
 for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing_apt+=("$p")
+  # A kubectl already on PATH (e.g. a newer one) is used as it is.
+  if [ "$p" = kubernetes-client ] && command -v kubectl >/dev/null 2>&1; then continue; fi
+  if ! installed "$p"; then missing_apt+=("$p"); fi
 done
 if ((${#missing_apt[@]})); then
-  echo "install-test-deps: apt-get install ${missing_apt[*]}" >&2
+  say "apt-get install ${missing_apt[*]}"
+  sudo=()
+  if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing_apt[@]}" >/dev/null
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing_apt[@]}" >/dev/null
 fi
 
+if [ ! -x "$VENV/bin/python" ]; then
+  say "python3 -m venv $VENV"
+  python3 -m venv "$VENV"
+fi
 missing_pip=()
 for p in "${PIP_PACKAGES[@]}"; do
-  have=$(python3 -m pip show "${p%%==*}" 2>/dev/null | sed -n 's/^Version: //p')
-  [ "$have" = "${p##*==}" ] || missing_pip+=("$p")
+  have=""
+  if out=$("$VENV/bin/python" -m pip show "${p%%==*}" 2>/dev/null); then
+    have=$(sed -n 's/^Version: //p' <<<"$out")
+  fi
+  if [ "$have" != "${p##*==}" ]; then missing_pip+=("$p"); fi
 done
 if ((${#missing_pip[@]})); then
-  echo "install-test-deps: pip install ${missing_pip[*]}" >&2
-  python3 -m pip install -q --disable-pip-version-check "${missing_pip[@]}" >/dev/null
-fi
-
-# kubectl (for `kubectl kustomize`): the google-cloud one if present, else Debian's.
-if ! command -v kubectl >/dev/null 2>&1; then
-  apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null
+  say "pip install ${missing_pip[*]} (into $VENV)"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${missing_pip[@]}"
 fi
 
 # Go from Debian lives in /usr/lib/go/bin on some images.
-export PATH="$PATH:/usr/lib/go/bin"
+export PATH="$VENV/bin:$PATH:/usr/lib/go/bin"
 status=0
-for tool in go promtool prometheus podman kubectl kubernetes-validate checkov curl taskset; do
+for tool in go promtool prometheus podman kubectl kubernetes-validate checkov curl jq taskset; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "install-test-deps: required tool '$tool' is missing after install" >&2
+    say "required tool '$tool' is missing after install"
     status=1
   fi
 done

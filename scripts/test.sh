@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CI="${CI:-false}"
-export PATH="$PATH:/usr/lib/go/bin"
+export PATH="$PWD/.venv/bin:$PATH:/usr/lib/go/bin"
 
 scripts/install-test-deps.sh
 
