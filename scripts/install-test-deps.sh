@@ -1,35 +1,69 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian 12 machine that
 # has only Rust and Python: Debian packages, then the Python tools in the
-# project's own virtual environment (.venv/, ignored by git), never in the
-# system's site-packages (Debian's Python refuses that anyway: PEP 668).
-# Idempotent and quiet when everything is already there; says what it
-# installs; any failure stops it with the reason on stderr.
+# project's own virtual environment ($TIME_SERVICE_VENV, default .venv/,
+# ignored by git), never in the system's site-packages (Debian's Python
+# refuses that anyway: PEP 668). Then runs every tool the tests drive.
 #
-# A probe whose failure is the normal "not installed" answer (dpkg-query,
-# pip show, command -v) is always tested in an `if`, never left to `set -e`.
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# Idempotent and silent when everything is already there; otherwise it says
+# what it installs and, at the end, the version of every tool. Any failure
+# stops it with the reason on stderr. scripts/check-fresh-install.sh proves
+# it on a fresh Debian root.
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
 
 say() { echo "install-test-deps: $*" >&2; }
-trap 'say "failed (exit $?) at line $LINENO: $BASH_COMMAND"' ERR
+die() {
+  say "$*"
+  exit 1
+}
 
 APT_PACKAGES=(
   golang-go tzdata     # time-core differential tests against the real Go (formatting, zoneinfo)
   prometheus           # promtool check metrics; the Prometheus server that scrapes the pod
   podman runc crun catatonit containernetworking-plugins iptables buildah
   fuse-overlayfs slirp4netns uidmap   # build the image and play the pod offline
-  curl jq procps util-linux           # taskset, pgrep, ps for the process tests
+  curl jq procps util-linux           # taskset, unshare, pgrep, ps for the process tests
   python3-venv                        # the project's venv for the Python tools below
   kubernetes-client                   # kubectl kustomize (unless a kubectl is already on PATH)
+  shellcheck                          # the test command lints every script
+  debootstrap                         # CI's fresh-root check of this script (check-fresh-install.sh)
 )
 # Pinned: a new checkov release can add checks, a new kubernetes-validate new schemas;
 # move these on purpose, with the manifests, not by surprise in CI.
 PIP_PACKAGES=(kubernetes-validate==1.37.0 checkov==3.3.30)
-VENV="${TIME_SERVICE_VENV:-$PWD/.venv}"
+# Every command the tests run, and how to ask it its version: each is run,
+# so a tool that is on PATH but broken (a venv whose Python is gone) fails here.
+TOOLS=(
+  "go version"
+  "promtool --version"
+  "prometheus --version"
+  "podman --version"
+  "runc --version"
+  "catatonit --version"
+  "slirp4netns --version"
+  "kubectl version --client"
+  "python3 --version"
+  "kubernetes-validate --version"
+  "checkov --version"
+  "curl --version"
+  "jq --version"
+  "taskset --version"
+  "unshare --version"
+  "shellcheck --version"
+  "debootstrap --version"
+)
 
-installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
+# dpkg-query fails for a package it has never heard of: the normal "not
+# installed" answer, so it is tested, never left to `set -e`.
+installed() {
+  local status
+  status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+  [ "$status" = "install ok installed" ]
+}
 
+changed=false
 missing_apt=()
 for p in "${APT_PACKAGES[@]}"; do
   # A kubectl already on PATH (e.g. a newer one) is used as it is.
@@ -39,36 +73,56 @@ done
 if ((${#missing_apt[@]})); then
   say "apt-get install ${missing_apt[*]}"
   sudo=()
-  if [ "$(id -u)" != 0 ]; then sudo=(sudo); fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing_apt[@]}" >/dev/null
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "not root and no sudo: install as root: apt-get install ${missing_apt[*]}"
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" apt-get update -qq || die "apt-get update failed (network, or /etc/apt/sources.list*)"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing_apt[@]}" >/dev/null || die "apt-get install ${missing_apt[*]} failed (its reason is above)"
+  changed=true
 fi
 
-if [ ! -x "$VENV/bin/python" ]; then
-  say "python3 -m venv $VENV"
-  python3 -m venv "$VENV"
+# A venv whose interpreter is gone (the system's Python was upgraded) is
+# made again rather than half-used.
+if ! "$TIME_SERVICE_VENV/bin/python" -c '' >/dev/null 2>&1; then
+  say "python3 -m venv --clear $TIME_SERVICE_VENV"
+  python3 -m venv --clear "$TIME_SERVICE_VENV" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  changed=true
 fi
 missing_pip=()
 for p in "${PIP_PACKAGES[@]}"; do
   have=""
-  if out=$("$VENV/bin/python" -m pip show "${p%%==*}" 2>/dev/null); then
+  # pip show fails for a package not installed yet: the normal answer.
+  if out=$("$TIME_SERVICE_VENV/bin/python" -m pip show "${p%%==*}" 2>/dev/null); then
     have=$(sed -n 's/^Version: //p' <<<"$out")
   fi
   if [ "$have" != "${p##*==}" ]; then missing_pip+=("$p"); fi
 done
 if ((${#missing_pip[@]})); then
-  say "pip install ${missing_pip[*]} (into $VENV)"
-  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${missing_pip[@]}"
+  say "pip install ${missing_pip[*]} (into $TIME_SERVICE_VENV)"
+  "$TIME_SERVICE_VENV/bin/python" -m pip install -q --disable-pip-version-check "${missing_pip[@]}" ||
+    die "pip install ${missing_pip[*]} failed (its reason is above)"
+  changed=true
 fi
 
-# Go from Debian lives in /usr/lib/go/bin on some images.
-export PATH="$VENV/bin:$PATH:/usr/lib/go/bin"
-status=0
-for tool in go promtool prometheus podman kubectl kubernetes-validate checkov curl jq taskset; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    say "required tool '$tool' is missing after install"
-    status=1
+test_path
+failed=()
+versions=()
+for entry in "${TOOLS[@]}"; do
+  read -r -a cmd <<<"$entry"
+  if ! out=$("${cmd[@]}" 2>&1); then
+    say "'$entry' failed: $(head -n 3 <<<"$out")"
+    failed+=("${cmd[0]}")
+    continue
   fi
+  # The first thing in the output that looks like a version.
+  versions+=("${cmd[0]} $(awk 'match($0, /[0-9]+\.[0-9]+[0-9A-Za-z.+~-]*/) { print substr($0, RSTART, RLENGTH); exit }' <<<"$out")")
 done
-exit $status
+if ((${#failed[@]})); then
+  die "missing or broken after the install: ${failed[*]} (PATH=$PATH)"
+fi
+if $changed; then
+  printf -v list '%s; ' "${versions[@]}"
+  say "ready: ${list%; }"
+fi

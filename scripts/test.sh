@@ -2,12 +2,14 @@
 # The one test command: installs what the tests need, then runs every test
 # of the workspace (unit, integration, doctests, end-to-end, manifests, the
 # pod under podman). README's quick start and .ci/run both call this file.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-export CI="${CI:-false}"
-export PATH="$PWD/.venv/bin:$PATH:/usr/lib/go/bin"
+# Under CI (CI=true or CI=1) a missing tool fails the run.
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+if is_ci; then export CI=true; else export CI=false; fi
 
 scripts/install-test-deps.sh
+test_path
 
 # Release binaries first: the end-to-end tests run the real programs.
 cargo build --release --workspace --bins
