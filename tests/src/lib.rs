@@ -4,6 +4,8 @@
 //! themselves even when a test fails.
 //!
 //! # Layout
+//! - [`test_env`]: what CI means and which binaries to run, shared by source
+//!   with every crate's tests.
 //! - [`tools`]: finding external tools; a missing one is a failure under CI.
 //! - [`workspace`]: the repository root and the built binaries.
 //! - [`process`]: children that are killed when dropped, signals, bounded waits.
@@ -23,6 +25,7 @@ pub mod podman;
 pub mod process;
 pub mod prometheus;
 pub mod request_lines;
+pub mod test_env;
 pub mod tools;
 pub mod wait;
 pub mod workspace;

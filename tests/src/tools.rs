@@ -1,15 +1,13 @@
 //! External tools the tests drive. On a developer's machine a missing tool
-//! skips the test that needs it, loudly; under CI (`CI=true`) it fails it,
-//! because scripts/install-test-deps.sh is supposed to have installed it and
-//! a silent skip would turn a broken install into a green run.
+//! skips the test that needs it, loudly; under CI (`CI=true` or `CI=1`) it
+//! fails it, because scripts/install-test-deps.sh is supposed to have
+//! installed it and a silent skip would turn a broken install into a green
+//! run.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// True when running under CI (`CI=true`, as `.ci/run` sets).
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
+pub use crate::test_env::{in_ci, missing};
 
 /// Finds `name` on `PATH`.
 pub fn which(name: &str) -> Option<PathBuf> {
@@ -54,14 +52,6 @@ pub fn is_root() -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-/// Reports a missing prerequisite: a failure under CI, a visible skip elsewhere.
-pub fn missing(test: &str, why: &str) {
-    if in_ci() {
-        panic!("{test}: {why}; under CI this is a failure, not a skip");
-    }
-    eprintln!("SKIPPED {test}: {why}");
-}
-
 /// Runs `cmd` to completion and returns its output; panics with the command
 /// line, exit status and both streams when it fails.
 pub fn run_ok(cmd: &mut Command) -> Output {
@@ -82,4 +72,25 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 /// Standard output of a successful `cmd`, as text.
 pub fn stdout_of(cmd: &mut Command) -> String {
     String::from_utf8(run_ok(cmd).stdout).expect("tool output is UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_env::ci_from;
+
+    #[test]
+    fn ci_is_true_or_1_and_nothing_else_is_guessed() {
+        assert!(ci_from(Some("true")));
+        assert!(ci_from(Some("1")));
+        for not_ci in [None, Some(""), Some("false"), Some("0")] {
+            assert!(!ci_from(not_ci), "{not_ci:?}");
+        }
+        for unclear in ["yes", "TRUE", "2", " true"] {
+            let caught = std::panic::catch_unwind(|| ci_from(Some(unclear)));
+            assert!(
+                caught.is_err(),
+                "CI={unclear:?} must be refused, not guessed"
+            );
+        }
+    }
 }

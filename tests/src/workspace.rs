@@ -17,8 +17,7 @@ pub fn root() -> PathBuf {
 pub fn bin_dir() -> Option<PathBuf> {
     let has_both =
         |dir: &PathBuf| dir.join("time-server").is_file() && dir.join("log-sidecar").is_file();
-    if let Some(dir) = std::env::var_os("TIME_SERVICE_BIN_DIR") {
-        let dir = PathBuf::from(dir);
+    if let Some(dir) = crate::test_env::shipped_bin_dir() {
         return has_both(&dir).then_some(dir);
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")

@@ -12,9 +12,13 @@ use std::sync::OnceLock;
 /// Where Debian's `golang-go` puts the binary when it is not on PATH.
 const DEBIAN_GO: &str = "/usr/lib/go/bin/go";
 
-/// The `go` command: on PATH, else Debian's location. With `CI=true` a
-/// missing Go fails the test (the test command installs it); elsewhere the
-/// test is skipped with a loud message.
+/// What CI means, shared by source with every crate's tests.
+#[path = "../../../tests/src/test_env.rs"]
+pub mod test_env;
+
+/// The `go` command: on PATH, else Debian's location. Under CI a missing Go
+/// fails the test (the test command installs it); elsewhere the test is
+/// skipped with a loud message.
 pub fn go_or_skip(test: &str) -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH").and_then(|path| {
         std::env::split_paths(&path)
@@ -23,15 +27,12 @@ pub fn go_or_skip(test: &str) -> Option<PathBuf> {
     });
     let found = on_path.or_else(|| Some(PathBuf::from(DEBIAN_GO)).filter(|p| p.is_file()));
     if found.is_none() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!(
-                "{test}: `go` is not on PATH nor at {DEBIAN_GO}; with CI=true the Go differential \
-                 tests must run: install Debian's golang-go (scripts/install-test-deps.sh does)"
-            );
-        }
-        eprintln!(
-            "\n!!! SKIPPED {test}: no `go` on PATH or at {DEBIAN_GO}; \
-             `apt-get install golang-go` to run the differential test against real Go !!!\n"
+        test_env::missing(
+            test,
+            &format!(
+                "`go` is not on PATH nor at {DEBIAN_GO}: install Debian's golang-go \
+                 (scripts/install-test-deps.sh does) to run the differential test against real Go"
+            ),
         );
     }
     found

@@ -324,7 +324,7 @@ pub fn request_numbers(text: &str) -> Vec<u64> {
         .collect()
 }
 
-/// Whether a CI run demands every tool (a missing one fails, never skips).
-pub fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
+/// What CI means (a missing tool fails, never skips), shared by source with
+/// every crate's tests.
+#[path = "../../../tests/src/test_env.rs"]
+pub mod test_env;
