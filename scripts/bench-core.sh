@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks time-core's formatting against Go's, side by side in one run:
-# the same instant (2018-11-12 01:12:26.123456789 +0300 MSK) and zone,
+# the same instant (2018-11-12 01:12:26.123456789 +0300 MSK) and zone, and
+# for Format(layout) the same layouts (four named ones and one custom),
 # Rust with criterion (time-core/benches/format.rs), Go with `go test
 # -bench` (scripts/bench-core/string_test.go, Debian's Go 1.19, TZ set to
 # Europe/Moscow so that time.Local is that zone file). Both are pinned with
@@ -60,7 +61,8 @@ values() { cat "$work/$1".*.tsv | awk -v n="$2" '$1 == n { print $2 }'; }
 echo
 echo "time-core vs $(go version | awk '{print $3}') on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), CPU $CPU, $REPEATS rounds"
 grep -h '^formats:' "$work"/ours.1.log | sed 's/^/  ours /'
-TZ=Europe/Moscow "$work/bench-core.test" -test.run TestPrint -test.v | grep -o 'formats:.*' | sed 's/^/  go   /' || true
+TZ=Europe/Moscow "$work/bench-core.test" -test.run 'TestPrint' -test.v | grep -o 'formats:.*' | sed 's/^/  go   /' || true
+echo "  custom layout: Monday, January _2 __2 3:04:05,999 pm -07:00:00"
 printf '\n%-44s %12s %12s %9s\n' "case (Go benchmark / ours)" "Go ns/op" "ours ns/op" "Go/ours"
 while read -r label gob rb; do
   g="$(values go "$gob" | median)"
@@ -74,6 +76,16 @@ String()_monotonic,_Local=Europe/Moscow BenchmarkStringMonotonic zone_at+write_g
 Format(RFC3339Nano) BenchmarkRFC3339Nano rfc3339_nano
 /time_body_(json.Encoder) BenchmarkJSON to_go_json
 /nanotime_body_(UnixNano+json.Encoder) BenchmarkNanoTimeJSON nanotime_body
+Format(RFC1123) BenchmarkFormat/RFC1123 format/RFC1123
+Format(UnixDate) BenchmarkFormat/UnixDate format/UnixDate
+Format(RFC3339) BenchmarkFormat/RFC3339 format/RFC3339
+Format(StampMicro) BenchmarkFormat/StampMicro format/StampMicro
+Format(custom) BenchmarkFormat/custom format/custom
+AppendFormat(RFC1123)_/_write_format BenchmarkAppendFormat/RFC1123 write_format/RFC1123
+AppendFormat(UnixDate)_/_write_format BenchmarkAppendFormat/UnixDate write_format/UnixDate
+AppendFormat(RFC3339)_/_write_format BenchmarkAppendFormat/RFC3339 write_format/RFC3339
+AppendFormat(StampMicro)_/_write_format BenchmarkAppendFormat/StampMicro write_format/StampMicro
+AppendFormat(custom)_/_write_format BenchmarkAppendFormat/custom write_format/custom
 CASES
 echo
 echo "ours only (no Go counterpart: Go caches the zone of 'now' at load time):"

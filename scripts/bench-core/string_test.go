@@ -71,3 +71,40 @@ func BenchmarkNanoTimeJSON(b *testing.B) {
 		_ = json.NewEncoder(&buf).Encode(Time{NanoTime: strconv.FormatInt(instant.UnixNano(), 10)})
 	}
 }
+
+// The layouts of time-core/benches/format.rs's format/* and write_format/* rows.
+var layouts = []struct{ name, layout string }{
+	{"RFC1123", time.RFC1123},
+	{"UnixDate", time.UnixDate},
+	{"RFC3339", time.RFC3339},
+	{"StampMicro", time.StampMicro},
+	{"custom", "Monday, January _2 __2 3:04:05,999 pm -07:00:00"},
+}
+
+func TestPrintLayouts(t *testing.T) {
+	for _, l := range layouts {
+		t.Logf("formats: %s %s", l.name, instant.Format(l.layout))
+	}
+}
+
+func BenchmarkFormat(b *testing.B) {
+	for _, l := range layouts {
+		b.Run(l.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				sink = instant.Format(l.layout)
+			}
+		})
+	}
+}
+
+func BenchmarkAppendFormat(b *testing.B) {
+	buf := make([]byte, 0, 64)
+	for _, l := range layouts {
+		b.Run(l.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				buf = instant.AppendFormat(buf[:0], l.layout)
+			}
+			sink = string(buf)
+		})
+	}
+}

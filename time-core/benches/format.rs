@@ -11,6 +11,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use time_core::layout;
 use time_core::tz::TimeZone;
 use time_core::{FixedZone, GoTime, TimeResponse, Timestamp};
 
@@ -18,6 +19,16 @@ const SECS: i64 = 1_541_974_346;
 const NANOS: u32 = 123_456_789;
 /// About what Go prints for `time.Now().Add(d)` back to 2018 (m=-2.5e8 s).
 const MONOTONIC: i64 = -254_102_400_123_456_789;
+
+/// The layouts of the Format rows: Go's named layouts that people use most,
+/// and one of each kind of element the named ones leave out.
+const LAYOUTS: [(&str, &str); 5] = [
+    ("RFC1123", layout::RFC1123),
+    ("UnixDate", layout::UNIX_DATE),
+    ("RFC3339", layout::RFC3339),
+    ("StampMicro", layout::STAMP_MICRO),
+    ("custom", "Monday, January _2 __2 3:04:05,999 pm -07:00:00"),
+];
 
 fn moscow() -> TimeZone {
     let path = "/usr/share/zoneinfo/Europe/Moscow";
@@ -74,6 +85,27 @@ fn bench(c: &mut Criterion) {
         let in_2040 = Timestamp::new(2_225_000_000, 0).expect("valid");
         c.bench_function("zone_at/footer_rule", |b| {
             b.iter(|| black_box(&new_york).zone_at(black_box(in_2040)))
+        });
+    }
+
+    // Format(layout): the same layouts as BenchmarkFormat* in
+    // scripts/bench-core/string_test.go; `format` allocates its result as
+    // Go's Format does, `write_format` appends to a reused buffer as Go's
+    // AppendFormat into a reused slice.
+    for (name, layout) in LAYOUTS {
+        c.bench_function(&format!("format/{name}"), |b| {
+            b.iter(|| black_box(&t).format(black_box(layout)))
+        });
+    }
+    let mut buf = String::with_capacity(64);
+    for (name, layout) in LAYOUTS {
+        println!("formats: {name} {}", t.format(layout));
+        c.bench_function(&format!("write_format/{name}"), |b| {
+            b.iter(|| {
+                buf.clear();
+                black_box(&t).write_format(black_box(layout), &mut buf);
+                black_box(&buf);
+            })
         });
     }
 

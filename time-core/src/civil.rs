@@ -4,6 +4,8 @@
 /// A calendar date and time of day in some zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Civil {
+    /// Days since 1970-01-01 (negative before it).
+    pub days: i64,
     pub year: i64,
     pub month: u8,
     pub day: u8,
@@ -31,6 +33,7 @@ impl Civil {
         let sod = sod as u32; // [0, 86399]
         let (year, month, day) = civil_from_days(days);
         Civil {
+            days,
             year,
             month,
             day,

@@ -54,6 +54,7 @@
 //! - [`tz`]: time zones with rules (TZif files, POSIX `TZ` footers) and Go's
 //!   choice of the local zone, as pure functions over bytes.
 //! - [`format`](mod@format): Go's `String()` and `RFC3339Nano`.
+//! - [`layout`]: Go's `Format(layout)` for any layout, and Go's named layouts.
 //! - [`response`]: the JSON body, encoded as Go's `json.Encoder` writes it.
 //! - [`clock`]: the only code that reads the system clock.
 //! - [`error`]: what can go wrong.
@@ -63,6 +64,7 @@ mod civil;
 pub mod clock;
 pub mod error;
 pub mod format;
+pub mod layout;
 pub mod response;
 pub mod timestamp;
 pub mod tz;

@@ -221,3 +221,130 @@ pub fn unix_of(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> i64 {
     let days = era * 146_097 + doe - 719_468;
     days * 86_400 + hh * 3_600 + mm * 60 + ss
 }
+
+/// Go prints exact dates for seconds in this range (see the module doc),
+/// with a day of margin for the zone offset.
+pub const GO_MIN_SECS: i64 = -9_223_372_028_715_321_600 + 2 * 86_400;
+pub const GO_MAX_SECS: i64 = i64::MAX - 62_135_596_800 - 2 * 86_400;
+
+/// Zones worth naming: UTC, nameless ones (Go prints the offset twice),
+/// offsets with minutes and with seconds, sub-minute negative offsets
+/// (Go prints +0000), the widest offsets, names Go prints verbatim.
+pub const ZONES: &[(&str, i32)] = &[
+    ("UTC", 0),
+    ("", 0),
+    ("MSK", 10_800),
+    ("", 10_800),
+    ("+03", 10_800),
+    ("EST", -18_000),
+    ("IST", 19_800),
+    ("", -12_600),
+    ("+0545", 20_700),
+    ("CHADT", 49_500),
+    ("", -30),
+    ("", -59),
+    ("", -61),
+    ("", 1),
+    ("", 59),
+    ("LMT", 9_017),
+    ("LMT", -17_762),
+    ("", -(3 * 3_600 + 1_799)),
+    ("", 86_399),
+    ("", -86_399),
+    ("a zone with spaces", 3_600),
+    ("日本", 32_400),
+    ("<&>", -1),
+];
+
+/// Nanoseconds with exactly `digits` significant fraction digits (0: none).
+pub fn fraction(rng: &mut Rng, digits: u32) -> u32 {
+    if digits == 0 {
+        return 0;
+    }
+    let unit = 10u32.pow(9 - digits);
+    let mut n = rng.range(1, 10i64.pow(digits) - 1) as u32;
+    if n % 10 == 0 {
+        n += 1; // keep the last digit non-zero so the length is exact
+    }
+    n * unit
+}
+
+pub fn edge_instants() -> Vec<(i64, u32)> {
+    let mut v = vec![
+        (0, 0),
+        (-1, 999_999_999),
+        (1, 1),
+        (unix_of(1, 1, 1, 0, 0, 0), 0),
+        (unix_of(1, 1, 1, 0, 0, 0) - 1, 999_999_999),
+        (unix_of(0, 12, 31, 23, 59, 59), 0),
+        // UnixNano's exact ends and one nanosecond beyond each.
+        (-9_223_372_037, 145_224_192),
+        (-9_223_372_037, 145_224_191),
+        (9_223_372_036, 854_775_807),
+        (9_223_372_036, 854_775_808),
+        (unix_of(1677, 9, 21, 0, 12, 43), 145_224_192),
+        (unix_of(1677, 1, 1, 0, 0, 0), 0),
+        (unix_of(1678, 1, 1, 0, 0, 0), 0),
+        (unix_of(2262, 4, 11, 23, 47, 16), 854_775_807),
+        (unix_of(2262, 12, 31, 23, 59, 59), 999_999_999),
+        (unix_of(9999, 12, 31, 23, 59, 59), 999_999_999),
+        (unix_of(10_000, 1, 1, 0, 0, 0), 0),
+        (unix_of(-1, 1, 1, 0, 0, 0), 0),
+        (unix_of(-9_999, 1, 1, 0, 0, 0), 0),
+        (unix_of(-10_000, 12, 31, 23, 59, 59), 5),
+        (unix_of(1_000_000, 6, 15, 12, 0, 0), 0),
+        (GO_MIN_SECS, 0),
+        (GO_MAX_SECS, 999_999_999),
+        (1_541_974_346, 123_456_789),
+    ];
+    for y in [
+        -400, -100, -4, 0, 4, 1600, 1700, 1900, 1968, 1972, 2000, 2004, 2024, 2100, 2400, 9996,
+    ] {
+        v.push((unix_of(y, 2, 28, 23, 59, 59), 999_999_999));
+        v.push((unix_of(y, 2, 29, 0, 0, 0), 0)); // Mar 1 in common years
+        v.push((unix_of(y, 2, 29, 12, 30, 30), 500_000_000));
+        v.push((unix_of(y, 3, 1, 0, 0, 0), 0));
+        v.push((unix_of(y, 12, 31, 23, 59, 59), 0));
+    }
+    v
+}
+
+/// Seconds of a random instant Go formats exactly; `kind` cycles through
+/// Go's whole range, years -10000..12000, UnixNano's range, a day around
+/// year 1, the UnixNano bounds, the epoch and year 10000, and 1900..2100.
+pub fn random_secs(rng: &mut Rng, kind: u32) -> i64 {
+    match kind % 5 {
+        0 => rng.range(GO_MIN_SECS, GO_MAX_SECS),
+        1 => rng.range(
+            unix_of(-10_000, 1, 1, 0, 0, 0),
+            unix_of(12_000, 1, 1, 0, 0, 0),
+        ),
+        2 => rng.range(-9_223_372_036, 9_223_372_035),
+        3 => {
+            let anchor = *rng.pick(&[
+                unix_of(1, 1, 1, 0, 0, 0),
+                unix_of(1677, 9, 21, 0, 12, 43),
+                unix_of(2262, 4, 11, 23, 47, 16),
+                0,
+                unix_of(10_000, 1, 1, 0, 0, 0),
+            ]);
+            anchor + rng.range(-86_400, 86_400)
+        }
+        _ => rng.range(unix_of(1900, 1, 1, 0, 0, 0), unix_of(2100, 1, 1, 0, 0, 0)),
+    }
+}
+
+/// A zone from [`ZONES`] or, as often, a random name (empty, spaces,
+/// signs, non-ASCII) with a random offset below a day.
+pub fn random_zone(rng: &mut Rng) -> (String, i32) {
+    if rng.range(0, 1) == 0 {
+        let &(n, o) = rng.pick(ZONES);
+        (n.to_string(), o)
+    } else {
+        let len = rng.range(0, 6) as usize;
+        let name: String = (0..len)
+            .map(|_| *rng.pick(&['A', 'Z', 'm', '+', '-', '0', '9', ' ', 'é']))
+            .collect();
+        (name, rng.range(-86_399, 86_399) as i32)
+    }
+}

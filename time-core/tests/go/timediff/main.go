@@ -12,6 +12,7 @@
 //	zone:    "name secs nanos"            -> time.Unix(secs, nanos).In(time.LoadLocation(name)).String()
 //	tzdata:  "tzifHex secs..."            -> "ERR" or the String() of each instant, tab-separated
 //	local:   "secs"                       -> "time.Local.String()\ttime.Unix(secs, 0).String()" (zone from $TZ)
+//	layout:  "secs nanos offset nameHex layoutHex" -> hex of Format(layout) ("-" if empty)
 package main
 
 import (
@@ -33,7 +34,7 @@ type Time struct {
 
 func main() {
 	if len(os.Args) != 2 {
-		fail("usage: timediff format|mono|json|zone|tzdata")
+		fail("usage: timediff format|mono|json|zone|tzdata|local|layout")
 	}
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 1<<24)
@@ -77,6 +78,9 @@ func main() {
 				s = append(s, time.Unix(num(sec), 0).In(loc).String())
 			}
 			fmt.Fprintln(out, strings.Join(s, "\t"))
+		case "layout":
+			t := time.Unix(num(f[0]), num(f[1])).In(time.FixedZone(unhex(f[3]), int(num(f[2]))))
+			fmt.Fprintln(out, hexOrDash(t.Format(unhex(f[4]))))
 		case "local":
 			fmt.Fprintf(out, "%s\t%s\n", time.Local.String(), time.Unix(num(f[0]), 0).String())
 		default:
@@ -93,6 +97,13 @@ func field(f []string, i int) string {
 		return f[i]
 	}
 	return ""
+}
+
+func hexOrDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return hex.EncodeToString([]byte(s))
 }
 
 func num(s string) int64 {

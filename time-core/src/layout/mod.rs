@@ -1,0 +1,632 @@
+//! Go's `Time.Format(layout)`: the reference-time layout language of Go
+//! 1.19, byte for byte, and Go's named layouts.
+//!
+//! A layout is the reference time `Mon Jan 2 15:04:05 MST 2006` written
+//! the way the output should look: Go finds each element of it and echoes
+//! everything else (`element.rs` is Go's `nextStdChunk`). What Go prints for
+//! each element (`AppendFormat`) is quoted at each arm below, including
+//! the oddities: years outside 0..9999 (`-0001`, `10000`; `06` is the last
+//! two digits of the year's absolute value), a sub-minute negative offset
+//! (`-07:00:00` prints `+00:00:-30` for -30 s), a fraction of more than
+//! nine digits (nine) and one of 4096 (Go keeps the length in 12 bits:
+//! none).
+//!
+//! Nothing is allocated but the output: no layout is compiled or cached,
+//! the output is staged on the stack (`stage.rs`), and
+//! [`GoTime::write_format`] appends to a buffer the caller reuses.
+//!
+//! ```
+//! use time_core::{layout, FixedZone, GoTime, Timestamp};
+//! let t = GoTime::new(Timestamp::new(1_541_974_346, 0)?, FixedZone::new("MSK", 10_800)?);
+//! assert_eq!(t.format(layout::RFC822), "12 Nov 18 01:12 MSK");
+//! assert_eq!(t.format("Monday, 2 January 2006, 3:04 pm (-07:00)"), "Monday, 12 November 2018, 1:12 am (+03:00)");
+//! # Ok::<(), time_core::Error>(())
+//! ```
+
+mod element;
+mod stage;
+
+use element::{each_element, Chunk, Std};
+use stage::{flush, Aligned, Stage, STAGE};
+
+use crate::civil::{self, Civil};
+use crate::GoTime;
+
+/// `"01/02 03:04:05PM '06 -0700"`: Go's `time.Layout`, the reference time
+/// in numerical order.
+pub const LAYOUT: &str = "01/02 03:04:05PM '06 -0700";
+/// `"Mon Jan _2 15:04:05 2006"`: Go's `time.ANSIC`.
+pub const ANSIC: &str = "Mon Jan _2 15:04:05 2006";
+/// `"Mon Jan _2 15:04:05 MST 2006"`: Go's `time.UnixDate`.
+pub const UNIX_DATE: &str = "Mon Jan _2 15:04:05 MST 2006";
+/// `"Mon Jan 02 15:04:05 -0700 2006"`: Go's `time.RubyDate`.
+pub const RUBY_DATE: &str = "Mon Jan 02 15:04:05 -0700 2006";
+/// `"02 Jan 06 15:04 MST"`: Go's `time.RFC822`.
+pub const RFC822: &str = "02 Jan 06 15:04 MST";
+/// `"02 Jan 06 15:04 -0700"`: Go's `time.RFC822Z`, RFC 822 with a numeric zone.
+pub const RFC822Z: &str = "02 Jan 06 15:04 -0700";
+/// `"Monday, 02-Jan-06 15:04:05 MST"`: Go's `time.RFC850`.
+pub const RFC850: &str = "Monday, 02-Jan-06 15:04:05 MST";
+/// `"Mon, 02 Jan 2006 15:04:05 MST"`: Go's `time.RFC1123`.
+pub const RFC1123: &str = "Mon, 02 Jan 2006 15:04:05 MST";
+/// `"Mon, 02 Jan 2006 15:04:05 -0700"`: Go's `time.RFC1123Z`, RFC 1123
+/// with a numeric zone.
+pub const RFC1123Z: &str = "Mon, 02 Jan 2006 15:04:05 -0700";
+/// `"2006-01-02T15:04:05Z07:00"`: Go's `time.RFC3339`.
+pub const RFC3339: &str = "2006-01-02T15:04:05Z07:00";
+/// `"2006-01-02T15:04:05.999999999Z07:00"`: Go's `time.RFC3339Nano`
+/// (trailing zeros of the fraction removed).
+pub const RFC3339_NANO: &str = "2006-01-02T15:04:05.999999999Z07:00";
+/// `"3:04PM"`: Go's `time.Kitchen`.
+pub const KITCHEN: &str = "3:04PM";
+/// `"Jan _2 15:04:05"`: Go's `time.Stamp`.
+pub const STAMP: &str = "Jan _2 15:04:05";
+/// `"Jan _2 15:04:05.000"`: Go's `time.StampMilli`.
+pub const STAMP_MILLI: &str = "Jan _2 15:04:05.000";
+/// `"Jan _2 15:04:05.000000"`: Go's `time.StampMicro`.
+pub const STAMP_MICRO: &str = "Jan _2 15:04:05.000000";
+/// `"Jan _2 15:04:05.000000000"`: Go's `time.StampNano`.
+pub const STAMP_NANO: &str = "Jan _2 15:04:05.000000000";
+/// `"2006-01-02 15:04:05"`: Go 1.20's `time.DateTime`, for code ported
+/// from newer Go (1.19 formats it the same way).
+pub const DATE_TIME: &str = "2006-01-02 15:04:05";
+/// `"2006-01-02"`: Go 1.20's `time.DateOnly`.
+pub const DATE_ONLY: &str = "2006-01-02";
+/// `"15:04:05"`: Go 1.20's `time.TimeOnly`.
+pub const TIME_ONLY: &str = "15:04:05";
+
+const LONG_DAY_NAMES: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+const LONG_MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Names padded to 16 bytes, for [`Stage::name`].
+const fn padded<const N: usize>(names: [&str; N]) -> [[u8; 16]; N] {
+    let mut out = [[b' '; 16]; N];
+    let mut k = 0;
+    while k < N {
+        let name = names[k].as_bytes();
+        let mut i = 0;
+        while i < name.len() {
+            out[k][i] = name[i];
+            i += 1;
+        }
+        k += 1;
+    }
+    out
+}
+
+const PADDED_DAY_NAMES: [[u8; 16]; 7] = padded(LONG_DAY_NAMES);
+const PADDED_MONTH_NAMES: [[u8; 16]; 12] = padded(LONG_MONTH_NAMES);
+
+/// The fields of the formatted time, each computed once and only when an
+/// element needs it, as Go's `AppendFormat` does with `year < 0` and
+/// `hour < 0`.
+struct Fields {
+    local_secs: i128,
+    civil: Option<Civil>,
+}
+
+impl Fields {
+    #[inline(always)]
+    fn civil(&mut self) -> &Civil {
+        self.civil
+            .get_or_insert_with(|| Civil::from_local_seconds(self.local_secs))
+    }
+
+    /// Go's `absWeekday`, 0 for Sunday; 1970-01-01 was a Thursday.
+    fn weekday(&mut self) -> usize {
+        (self.civil().days + 4).rem_euclid(7) as usize
+    }
+
+    /// Go's `yday`, 1-based.
+    fn year_day(&mut self) -> i64 {
+        civil::year_and_yday(self.civil().days).1 + 1
+    }
+}
+
+impl GoTime {
+    /// Go's `t.Format(layout)`.
+    ///
+    /// ```
+    /// use time_core::{layout, FixedZone, GoTime, Timestamp};
+    /// let t = GoTime::new(Timestamp::new(1_233_810_057, 12_345_600)?, FixedZone::new("PST", -8 * 3600)?);
+    /// assert_eq!(t.format(layout::RFC1123), "Wed, 04 Feb 2009 21:00:57 PST");
+    /// assert_eq!(t.format(layout::KITCHEN), "9:00PM");
+    /// assert_eq!(t.format("Mon Jan _2 002 15:04:05,000 -07:00:00"), "Wed Feb  4 035 21:00:57,012 -08:00:00");
+    /// // Only the reference time's parts are elements: "Hi" and "Janet" are text.
+    /// assert_eq!(t.format("Hi Janet, the Month is January"), "Hi Janet, the Month is February");
+    /// # Ok::<(), time_core::Error>(())
+    /// ```
+    pub fn format(&self, layout: &str) -> String {
+        // Go's own first guess: the layout plus a little.
+        let mut out = String::with_capacity(layout.len() + 10);
+        self.write_format(layout, &mut out);
+        out
+    }
+
+    /// Appends Go's `t.Format(layout)` to `out` (Go's `AppendFormat`): the
+    /// form for hot paths that reuse a buffer, which then allocates
+    /// nothing.
+    pub fn write_format(&self, layout: &str, out: &mut String) {
+        let mut fields = Fields {
+            local_secs: i128::from(self.instant().unix())
+                + i128::from(self.zone().offset_seconds()),
+            civil: None,
+        };
+        let mut staged = Aligned([0; STAGE + 16]);
+        let mut stage = Stage {
+            buf: &mut staged.0,
+            len: 0,
+        };
+        let bytes = layout.as_bytes();
+        let text = each_element(
+            bytes,
+            |Chunk {
+                 text,
+                 start,
+                 end,
+                 std,
+             }| {
+                if start > text {
+                    stage.text(out, layout, text, start);
+                }
+                stage.make_room(out);
+                self.append_element(
+                    &mut stage,
+                    out,
+                    &mut fields,
+                    std,
+                    (bytes[start], end - start),
+                );
+            },
+        );
+        stage.text(out, layout, text, bytes.len());
+        flush(out, &stage.buf[..stage.len]);
+    }
+
+    /// One arm of Go's `AppendFormat` switch; the element's first byte and
+    /// length give a fraction's separator and number of digits.
+    #[inline(always)]
+    fn append_element(
+        &self,
+        out: &mut Stage<'_>,
+        string: &mut String,
+        fields: &mut Fields,
+        std: Std,
+        (separator, element_len): (u8, usize),
+    ) {
+        let offset = self.zone().offset_seconds();
+        match std {
+            // "January", "Jan"
+            Std::LongMonth | Std::Month => {
+                let k = usize::from(fields.civil().month) - 1;
+                let len = if std == Std::Month {
+                    3
+                } else {
+                    LONG_MONTH_NAMES[k].len()
+                };
+                out.name(&PADDED_MONTH_NAMES[k], len);
+            }
+            Std::NumMonth => out.small(fields.civil().month, 0),
+            Std::ZeroMonth => out.small(fields.civil().month, 2),
+            // "Monday", "Mon"
+            Std::LongWeekDay | Std::WeekDay => {
+                let k = fields.weekday();
+                let len = if std == Std::WeekDay {
+                    3
+                } else {
+                    LONG_DAY_NAMES[k].len()
+                };
+                out.name(&PADDED_DAY_NAMES[k], len);
+            }
+            Std::Day => out.small(fields.civil().day, 0),
+            Std::UnderDay => {
+                let day = fields.civil().day;
+                if day < 10 {
+                    out.byte(b' ');
+                }
+                out.small(day, 0);
+            }
+            Std::ZeroDay => out.small(fields.civil().day, 2),
+            Std::UnderYearDay => {
+                let yday = fields.year_day();
+                if yday < 100 {
+                    out.byte(b' ');
+                    if yday < 10 {
+                        out.byte(b' ');
+                    }
+                }
+                out.int(yday, 0);
+            }
+            Std::ZeroYearDay => out.int(fields.year_day(), 3),
+            Std::Hour => out.small(fields.civil().hour, 2),
+            // "Noon is 12PM, midnight is 12AM."
+            Std::Hour12 | Std::ZeroHour12 => {
+                let hr = match fields.civil().hour % 12 {
+                    0 => 12,
+                    hr => hr,
+                };
+                out.small(hr, if std == Std::ZeroHour12 { 2 } else { 0 });
+            }
+            Std::Minute => out.small(fields.civil().minute, 0),
+            Std::ZeroMinute => out.small(fields.civil().minute, 2),
+            Std::Second => out.small(fields.civil().second, 0),
+            Std::ZeroSecond => out.small(fields.civil().second, 2),
+            // `appendInt(b, year, 4)`: -5 is "-0005", 12345 is "12345".
+            Std::LongYear => out.int(fields.civil().year, 4),
+            // `if y < 0 { y = -y }; appendInt(b, y%100, 2)`
+            Std::Year => out.small((fields.civil().year.unsigned_abs() % 100) as u8, 2),
+            Std::UpperPm | Std::LowerPm => {
+                let pm = fields.civil().hour >= 12;
+                let upper = std == Std::UpperPm;
+                out.byte(match (pm, upper) {
+                    (true, true) => b'P',
+                    (true, false) => b'p',
+                    (false, true) => b'A',
+                    (false, false) => b'a',
+                });
+                out.byte(if upper { b'M' } else { b'm' });
+            }
+            Std::ZoneName => {
+                let name = self.zone().name();
+                if name.is_empty() {
+                    // "No time zone known for this time, but we must print
+                    // one. Use the -0700 format."
+                    numeric_zone(out, offset, Std::Num);
+                } else {
+                    out.text(string, name, 0, name.len());
+                }
+            }
+            Std::Iso8601
+            | Std::Iso8601Seconds
+            | Std::Iso8601Short
+            | Std::Iso8601Colon
+            | Std::Iso8601ColonSeconds
+                if offset == 0 =>
+            {
+                // "We cheat and take the "Z" variants to mean "the time zone
+                // as formatted for ISO 8601"."
+                out.byte(b'Z');
+            }
+            Std::Fraction0 | Std::Fraction9 => {
+                // stdFracSecond keeps the run's length in 12 bits:
+                // `(n & 0xfff) << stdArgShift`.
+                let digits = (element_len - 1) & 0xfff;
+                let trim = std == Std::Fraction9;
+                fraction(out, self.instant().nanos(), separator, digits, trim);
+            }
+            numeric => numeric_zone(out, offset, numeric),
+        }
+    }
+}
+
+/// The numeric zone forms, as Go writes them. `offset / 60` truncates
+/// toward zero and the seconds come from the offset before its sign was
+/// taken, so -30 s prints "+0000", "+00:00:-30" with seconds.
+fn numeric_zone(out: &mut Stage<'_>, offset: i32, std: Std) {
+    let mut zone = offset / 60; // convert to minutes
+    let mut abs_offset = offset;
+    if zone < 0 {
+        out.byte(b'-');
+        zone = -zone;
+        abs_offset = -abs_offset;
+    } else {
+        out.byte(b'+');
+    }
+    // Offsets are below a day: hours below 24, minutes below 60.
+    out.small((zone / 60) as u8, 2);
+    if matches!(
+        std,
+        Std::Iso8601Colon | Std::NumColon | Std::Iso8601ColonSeconds | Std::NumColonSeconds
+    ) {
+        out.byte(b':');
+    }
+    if !matches!(std, Std::NumShort | Std::Iso8601Short) {
+        out.small((zone % 60) as u8, 2);
+    }
+    // "append seconds if appropriate"
+    if matches!(
+        std,
+        Std::Iso8601Seconds | Std::NumSeconds | Std::NumColonSeconds | Std::Iso8601ColonSeconds
+    ) {
+        if matches!(std, Std::NumColonSeconds | Std::Iso8601ColonSeconds) {
+            out.byte(b':');
+        }
+        out.int((abs_offset % 60).into(), 2);
+    }
+}
+
+/// Go's `formatNano`: nine digits of the fraction cut to `digits` (at most
+/// nine), and for nines trailing zeros trimmed and nothing at all, not
+/// even the separator, when none is left. Zeros of length 0 (4096 of them
+/// in the layout) print the separator alone.
+fn fraction(out: &mut Stage<'_>, nanos: u32, separator: u8, digits: usize, trim: bool) {
+    let mut n = digits.min(9);
+    // The first n of the nine digits.
+    let mut kept = nanos / 10u32.pow(9 - n as u32);
+    if trim {
+        while n > 0 && kept % 10 == 0 {
+            kept /= 10;
+            n -= 1;
+        }
+        if n == 0 {
+            return;
+        }
+    }
+    out.byte(separator);
+    if n > 0 {
+        out.int(kept.into(), n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FixedZone, Timestamp};
+
+    /// Go's `format_test.go` instant: Thu Feb  4 21:00:57.012345600 PST 2009.
+    fn go_test_time() -> GoTime {
+        GoTime::new(
+            Timestamp::from_unix_nano(1_233_810_057_012_345_600),
+            FixedZone::new("PST", -8 * 3600).unwrap(),
+        )
+    }
+
+    /// `TestNextStdChunk`'s layouts: each parenthesised part is one element.
+    #[test]
+    fn chunks_as_go_test_next_std_chunk_marks_them() {
+        let marked = [
+            "(2006)-(01)-(02)T(15):(04):(05)(Z07:00)",
+            "(2006)-(01)-(02) (002) (15):(04):(05)",
+            "(2006)-(01) (002) (15):(04):(05)",
+            "(2006)-(002) (15):(04):(05)",
+            "(2006)(002)(01) (15):(04):(05)",
+            "(2006)(002)(04) (15):(04):(05)",
+        ];
+        for want in marked {
+            let layout: String = want.chars().filter(|c| !"()".contains(*c)).collect();
+            let (mut got, mut i, mut text) = (String::new(), 0, 0);
+            while i < layout.len() {
+                match element::element_at(layout.as_bytes(), i) {
+                    Some((_, start, end)) => {
+                        got.push_str(&layout[text..start]);
+                        got.push('(');
+                        got.push_str(&layout[start..end]);
+                        got.push(')');
+                        (i, text) = (end, end);
+                    }
+                    None => i += 1,
+                }
+            }
+            got.push_str(&layout[text..]);
+            assert_eq!(got, want);
+        }
+    }
+
+    /// `TestFormat`'s table, verbatim.
+    #[test]
+    fn go_test_format_table() {
+        let t = go_test_time();
+        let cases = [
+            (ANSIC, "Wed Feb  4 21:00:57 2009"),
+            (UNIX_DATE, "Wed Feb  4 21:00:57 PST 2009"),
+            (RUBY_DATE, "Wed Feb 04 21:00:57 -0800 2009"),
+            (RFC822, "04 Feb 09 21:00 PST"),
+            (RFC850, "Wednesday, 04-Feb-09 21:00:57 PST"),
+            (RFC1123, "Wed, 04 Feb 2009 21:00:57 PST"),
+            (RFC1123Z, "Wed, 04 Feb 2009 21:00:57 -0800"),
+            (RFC3339, "2009-02-04T21:00:57-08:00"),
+            (RFC3339_NANO, "2009-02-04T21:00:57.0123456-08:00"),
+            (KITCHEN, "9:00PM"),
+            ("3pm", "9pm"),
+            ("3PM", "9PM"),
+            ("06 01 02", "09 02 04"),
+            (
+                "Hi Janet, the Month is January",
+                "Hi Janet, the Month is February",
+            ),
+            (STAMP, "Feb  4 21:00:57"),
+            (STAMP_MILLI, "Feb  4 21:00:57.012"),
+            (STAMP_MICRO, "Feb  4 21:00:57.012345"),
+            (STAMP_NANO, "Feb  4 21:00:57.012345600"),
+            ("Jan  2 002 __2 2", "Feb  4 035  35 4"),
+            ("2006 6 06 _6 __6 ___6", "2009 6 09 _6 __6 ___6"),
+            ("Jan January 1 01 _1", "Feb February 2 02 _2"),
+            ("2 02 _2 __2", "4 04  4  35"),
+            ("Mon Monday", "Wed Wednesday"),
+            ("15 3 03 _3", "21 9 09 _9"),
+            ("4 04 _4", "0 00 _0"),
+            ("5 05 _5", "57 57 _57"),
+            // TestFormatFractionalSecondSeparators (issue 48037)
+            ("15:04:05.000", "21:00:57.012"),
+            ("15:04:05.999", "21:00:57.012"),
+            ("15:04:05,000", "21:00:57,012"),
+            ("15:04:05,999", "21:00:57,012"),
+        ];
+        for (layout, want) in cases {
+            assert_eq!(t.format(layout), want, "layout {layout:?}");
+        }
+    }
+
+    #[test]
+    fn go_test_single_digits_noon_midnight_and_rfc3339() {
+        let utc = |secs, nanos| GoTime::new(Timestamp::new(secs, nanos).unwrap(), FixedZone::UTC);
+        // TestFormatSingleDigits (issue 12440): 2001-02-03 04:05:06.7
+        assert_eq!(utc(981_173_106, 700_000_000).format("3:4:5"), "4:5:6");
+        // TestNoonIs12PM, TestMidnightIs12AM: year 0, January 1st.
+        let year0 = -62_167_219_200;
+        for layout in ["3:04PM", "03:04PM"] {
+            assert_eq!(utc(year0 + 12 * 3600, 0).format(layout), "12:00PM");
+            assert_eq!(utc(year0, 0).format(layout), "12:00AM");
+        }
+        // TestRFC3339Conversion; the seconds are of the wall clock read as UTC.
+        let cases = [
+            (1_221_681_866, "UTC", 0, "2008-09-17T20:04:26Z"),
+            (779_832_266, "EST", -18_000, "1994-09-17T20:04:26-05:00"),
+            (977_793_306, "OTO", 15_600, "2000-12-26T01:15:06+04:20"),
+        ];
+        for (secs, name, off, want) in cases {
+            let zone = FixedZone::new(name, off).unwrap();
+            let local = secs - i64::from(off);
+            let t = GoTime::new(Timestamp::new(local, 0).unwrap(), zone);
+            assert_eq!(t.format(RFC3339), want);
+        }
+    }
+
+    /// TestFormatShortYear: January 1st of years around every digit count,
+    /// as `2006.01.02`.
+    #[test]
+    fn go_test_format_short_year() {
+        let years = [
+            -100_001, -100_000, -99_999, -10_001, -10_000, -9_999, -1_001, -1_000, -999, -101,
+            -100, -99, -11, -10, -9, -1, 0, 1, 9, 10, 11, 99, 100, 101, 999, 1_000, 1_001, 9_999,
+            10_000, 10_001, 99_999, 100_000, 100_001,
+        ];
+        for y in years {
+            let days = civil::days_before_year(y);
+            let t = GoTime::new(Timestamp::new(days * 86_400, 0).unwrap(), FixedZone::UTC);
+            let want = if y < 0 {
+                format!("-{:04}.01.01", -y)
+            } else {
+                format!("{y:04}.01.01")
+            };
+            assert_eq!(t.format("2006.01.02"), want);
+        }
+    }
+
+    /// TestFormatSecondsInTimeZone: 1871-01-01 05:33:02 in "LMT" zones with
+    /// second offsets.
+    #[test]
+    fn go_test_format_seconds_in_time_zone() {
+        let cases = [
+            (
+                "2006-01-02T15:04:05-070000",
+                "1871-01-01T05:33:02-003408",
+                -2_048,
+            ),
+            (
+                "2006-01-02T15:04:05-07:00:00",
+                "1871-01-01T05:33:02-00:34:08",
+                -2_048,
+            ),
+            (
+                "2006-01-02T15:04:05-070000",
+                "1871-01-01T05:33:02+003408",
+                2_048,
+            ),
+            (
+                "2006-01-02T15:04:05-07:00:00",
+                "1871-01-01T05:33:02+00:34:08",
+                2_048,
+            ),
+            (
+                "2006-01-02T15:04:05Z070000",
+                "1871-01-01T05:33:02-003408",
+                -2_048,
+            ),
+            (
+                "2006-01-02T15:04:05Z07:00:00",
+                "1871-01-01T05:33:02+00:34:08",
+                2_048,
+            ),
+            ("2006-01-02T15:04:05-07", "1871-01-01T05:33:02+01", 3_600),
+            ("2006-01-02T15:04:05-07", "1871-01-01T05:33:02-02", -7_200),
+            ("2006-01-02T15:04:05Z07", "1871-01-01T05:33:02-02", -7_200),
+        ];
+        let local = civil::days_before_year(1871) * 86_400 + 5 * 3600 + 33 * 60 + 2;
+        for (layout, want, off) in cases {
+            let zone = FixedZone::new("LMT", off).unwrap();
+            let t = GoTime::new(Timestamp::new(local - i64::from(off), 0).unwrap(), zone);
+            assert_eq!(t.format(layout), want);
+        }
+    }
+
+    #[test]
+    fn missing_zone_name_prints_the_offset() {
+        // TestMissingZone: Thu Feb 02 16:10:03 -0500 2006, parsed without a name.
+        let t = GoTime::new(
+            Timestamp::new(1_138_914_603, 0).unwrap(),
+            FixedZone::new("", -5 * 3600).unwrap(),
+        );
+        assert_eq!(t.format(UNIX_DATE), "Thu Feb  2 16:10:03 -0500 2006");
+    }
+
+    #[test]
+    fn corners_go_pins_by_its_code() {
+        let t = go_test_time();
+        // Digits after a run of zeros or nines make it text: ".0001" is
+        // ".00" and "01"; a nine-run cut to one digit of a fraction that
+        // starts with 0 trims to nothing.
+        assert_eq!(t.format(".0001"), ".0002");
+        assert_eq!(t.format(".9x"), "x");
+        assert_eq!(t.format(".99"), ".01");
+        assert_eq!(t.format(",0000000000000"), ",012345600");
+        // 4096 zeros wrap to 0 digits: the separator alone; 4097 to 1.
+        assert_eq!(t.format(&format!(".{}", "0".repeat(4096))), ".");
+        assert_eq!(t.format(&format!(".{}", "0".repeat(4097))), ".0");
+        assert_eq!(t.format(&format!(".{}", "9".repeat(4096))), "");
+        // "_2006" is "_" and the year; "__2006" is "__2", "0" and "06".
+        assert_eq!(t.format("_2006 __2006"), "_2009  35009");
+        // A lower-case letter after Jan/Mon keeps them text; MST is not text.
+        assert_eq!(t.format("Janx Monx MSTx"), "Janx Monx PSTx");
+        // Sub-minute negative offsets: Go's truncating division.
+        let t = GoTime::new(Timestamp::UNIX_EPOCH, FixedZone::new("", -30).unwrap());
+        assert_eq!(
+            t.format("-07:00:00 Z070000 MST"),
+            "+00:00:-30 +0000-30 +0000"
+        );
+        let t = GoTime::new(Timestamp::UNIX_EPOCH, FixedZone::new("", -90).unwrap());
+        assert_eq!(t.format("-07:00:00 Z07"), "-00:01:30 -00");
+        // Non-ASCII text passes through; "日本" is not an element.
+        assert_eq!(
+            GoTime::new(Timestamp::UNIX_EPOCH, FixedZone::UTC).format("日本 2006年01月02日 MST"),
+            "日本 1970年01月01日 UTC"
+        );
+    }
+
+    #[test]
+    fn years_beyond_four_digits_and_before_zero() {
+        let at = |y: i64| {
+            GoTime::new(
+                Timestamp::new(civil::days_before_year(y) * 86_400, 0).unwrap(),
+                FixedZone::UTC,
+            )
+        };
+        let layout = "2006 06 __2 Mon Monday";
+        assert_eq!(at(-1).format(layout), "-0001 01   1 Fri Friday");
+        assert_eq!(at(-101).format(layout), "-0101 01   1 Sun Sunday");
+        assert_eq!(at(12_345).format(layout), "12345 45   1 Mon Monday");
+        assert_eq!(at(0).format(layout), "0000 00   1 Sat Saturday");
+    }
+
+    #[test]
+    fn write_format_appends() {
+        let t = go_test_time();
+        let mut out = String::from("at ");
+        t.write_format(KITCHEN, &mut out);
+        t.write_format(" on Monday", &mut out);
+        assert_eq!(out, "at 9:00PM on Wednesday");
+        assert_eq!(t.format(""), "");
+    }
+}
