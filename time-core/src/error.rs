@@ -37,6 +37,26 @@ pub enum Error {
         /// What is wrong with the bytes.
         reason: &'static str,
     },
+    /// A zone name Go's `LoadLocation` refuses before looking anywhere:
+    /// one with `..` in it or starting with `/` or `\\` (no zone has one;
+    /// such a name would reach outside the zoneinfo directory).
+    #[error("time: invalid location name {0:?}")]
+    InvalidZoneName(String),
+    /// A zone name found in none of the places Go's `LoadLocation` looks.
+    #[error("unknown time zone {0}")]
+    UnknownZone(String),
+    /// A zone file that exists but could not be used (unreadable, too
+    /// large, not TZif, a damaged zip): Go reports the first such problem
+    /// when no other place has the zone.
+    #[error("time zone {name}: {path}: {reason}")]
+    ZoneFile {
+        /// The name asked for.
+        name: String,
+        /// The file (or zip file) that was read.
+        path: String,
+        /// What was wrong with it.
+        reason: String,
+    },
     /// The system clock reads before the Unix epoch or beyond what fits.
     #[error("the system clock reads an instant that cannot be represented: {0}")]
     Clock(String),

@@ -51,8 +51,9 @@
 //! # Layout
 //! - [`timestamp`]: the instant (seconds and nanoseconds since the epoch), `UnixNano`.
 //! - [`zone`]: the offset and abbreviation an instant is shown in.
-//! - [`tz`]: time zones with rules (TZif files, POSIX `TZ` footers) and Go's
-//!   choice of the local zone, as pure functions over bytes.
+//! - [`tz`]: time zones with rules (TZif files, POSIX `TZ` footers), Go's
+//!   choice of the local zone and Go's `LoadLocation`, as pure functions
+//!   over bytes; with the `tzdata` feature, the IANA database inside.
 //! - [`format`](mod@format): Go's `String()` and `RFC3339Nano`.
 //! - [`layout`]: Go's `Format(layout)` for any layout, and Go's named layouts.
 //! - [`response`]: the JSON body, encoded as Go's `json.Encoder` writes it.

@@ -9,9 +9,10 @@
 //! `platformZoneSources` (`/usr/share/zoneinfo/`, `/usr/share/lib/zoneinfo/`,
 //! `/usr/lib/locale/TZ/`); `TZ=UTC` is UTC without reading anything; and
 //! "Fall back to UTC": when nothing loads, the zone is UTC named "UTC".
-//! Go's further sources (its embedded `time/tzdata` and
-//! `$GOROOT/lib/time/zoneinfo.zip`) are not in a container built from a
-//! Go binary without them, so they are left out.
+//! Before that, Go's `loadLocation` tries its embedded `time/tzdata` for a
+//! relative name, and so does the plan when the `tzdata` feature is on;
+//! Go's `$GOROOT/lib/time/zoneinfo.zip` belongs to a Go installation and
+//! is left out.
 //!
 //! Keeping this a plan, not a loader, leaves the crate free of I/O: the
 //! server reads the files ([`LocalZonePlan::resolve`] takes the reader).
@@ -50,6 +51,10 @@ pub struct ZoneCandidate {
 pub struct LocalZonePlan {
     /// Files to try, in Go's order; empty when `TZ` says UTC.
     pub candidates: Vec<ZoneCandidate>,
+    /// The name to look up in the embedded database (the `tzdata`
+    /// feature) when no file loads: `TZ`'s relative name, as Go's
+    /// `loadLocation` falls back to its `time/tzdata` for it.
+    pub embedded_name: Option<String>,
     /// UTC named "UTC", what Go falls back to.
     pub fallback: TimeZone,
 }
@@ -73,6 +78,7 @@ pub struct LocalZonePlan {
 /// assert!(local_zone_candidates(Some("UTC")).candidates.is_empty());
 /// ```
 pub fn local_zone_candidates(tz_env: Option<&str>) -> LocalZonePlan {
+    let mut embedded_name = None;
     let candidates = match tz_env {
         None => vec![ZoneCandidate {
             path: PathBuf::from("/etc/localtime"),
@@ -92,6 +98,7 @@ pub fn local_zone_candidates(tz_env: Option<&str>) -> LocalZonePlan {
             } else if tz.is_empty() || tz == "UTC" {
                 Vec::new()
             } else {
+                embedded_name = Some(tz.to_string());
                 PLATFORM_ZONE_SOURCES
                     .iter()
                     .map(|dir| ZoneCandidate {
@@ -104,6 +111,7 @@ pub fn local_zone_candidates(tz_env: Option<&str>) -> LocalZonePlan {
     };
     LocalZonePlan {
         candidates,
+        embedded_name,
         fallback: TimeZone::utc(),
     }
 }
@@ -112,13 +120,18 @@ impl LocalZonePlan {
     /// Carries the plan out with `read` (for example
     /// `|p| std::fs::read(p).ok()`): the first candidate whose bytes
     /// are at most [`MAX_ZONE_FILE_BYTES`] and parse as TZif, named as Go
-    /// names it; otherwise the fallback. Unreadable and malformed files are
-    /// skipped silently, as Go skips them.
+    /// names it; then the embedded database (the `tzdata` feature);
+    /// otherwise the fallback. Unreadable and malformed files are skipped
+    /// silently, as Go skips them.
     ///
     /// ```
     /// use time_core::tz::local_zone_candidates;
     /// let zone = local_zone_candidates(Some("Nowhere/Atlantis")).resolve(|_| None);
     /// assert_eq!(zone.name(), "UTC");
+    /// // With no zoneinfo files at all, the embedded database has Moscow.
+    /// let zone = local_zone_candidates(Some("Europe/Moscow")).resolve(|_| None);
+    /// let expected = if cfg!(feature = "tzdata") { "Europe/Moscow" } else { "UTC" };
+    /// assert_eq!(zone.name(), expected);
     /// ```
     pub fn resolve(&self, mut read: impl FnMut(&Path) -> Option<Vec<u8>>) -> TimeZone {
         for c in &self.candidates {
@@ -132,7 +145,11 @@ impl LocalZonePlan {
                 return zone;
             }
         }
-        self.fallback.clone()
+        let embedded = self.embedded_name.as_deref().and_then(|name| {
+            let bytes = super::embedded::tzif(name)?;
+            TimeZone::from_tzif(name, bytes).ok()
+        });
+        embedded.unwrap_or_else(|| self.fallback.clone())
     }
 }
 

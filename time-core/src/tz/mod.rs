@@ -11,6 +11,10 @@
 //! zone rule for instants before them, and the file's POSIX `TZ` footer
 //! after the last one. Reading the files is the caller's job.
 //!
+//! [`ZoneSources::load`] is Go's `time.LoadLocation(name)`: the names Go
+//! refuses and the places it looks, in its order, ending with the
+//! [`embedded`] database when the `tzdata` feature is on.
+//!
 //! ```
 //! use time_core::tz::TimeZone;
 //! use time_core::{FixedZone, GoTime, Timestamp};
@@ -39,14 +43,18 @@
 //! # Ok::<(), time_core::Error>(())
 //! ```
 
+pub mod embedded;
+mod load;
 pub mod local;
 mod posix;
 mod tzif;
+mod zip;
 
 use std::sync::Arc;
 
 use crate::{Error, FixedZone, Timestamp};
 
+pub use load::ZoneSources;
 pub use local::{local_zone_candidates, LocalZonePlan, ZoneCandidate};
 
 /// A time zone: a fixed zone, or a table of transitions with a rule for

@@ -113,10 +113,10 @@ impl GoTool {
     /// (e.g. to remove a variable rather than set it).
     pub fn run_with(&self, mode: &str, input: &str, setup: impl FnOnce(&mut Command)) -> Vec<u8> {
         let mut cmd = Command::new(&self.exe);
-        cmd.arg(mode);
+        // ZONEINFO only where a test sets it.
+        cmd.arg(mode).env_remove("ZONEINFO");
         setup(&mut cmd);
         let mut child = cmd
-            .env_remove("ZONEINFO")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -13,6 +13,7 @@
 //	tzdata:  "tzifHex secs..."            -> "ERR" or the String() of each instant, tab-separated
 //	local:   "secs"                       -> "time.Local.String()\ttime.Unix(secs, 0).String()" (zone from $TZ)
 //	layout:  "secs nanos offset nameHex layoutHex" -> hex of Format(layout) ("-" if empty)
+//	load:    "nameHex secs..."            -> "ERR\terror" or "loc.String()\tString() of each instant" (time.LoadLocation; $ZONEINFO, $TZ)
 package main
 
 import (
@@ -34,7 +35,7 @@ type Time struct {
 
 func main() {
 	if len(os.Args) != 2 {
-		fail("usage: timediff format|mono|json|zone|tzdata|local|layout")
+		fail("usage: timediff format|mono|json|zone|tzdata|local|layout|load")
 	}
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 1<<24)
@@ -81,6 +82,17 @@ func main() {
 		case "layout":
 			t := time.Unix(num(f[0]), num(f[1])).In(time.FixedZone(unhex(f[3]), int(num(f[2]))))
 			fmt.Fprintln(out, hexOrDash(t.Format(unhex(f[4]))))
+		case "load":
+			loc, err := time.LoadLocation(unhex(f[0]))
+			if err != nil {
+				fmt.Fprintf(out, "ERR\t%v\n", err)
+				continue
+			}
+			s := []string{loc.String()}
+			for _, sec := range f[1:] {
+				s = append(s, time.Unix(num(sec), 0).In(loc).String())
+			}
+			fmt.Fprintln(out, strings.Join(s, "\t"))
 		case "local":
 			fmt.Fprintf(out, "%s\t%s\n", time.Local.String(), time.Unix(num(f[0]), 0).String())
 		default:
