@@ -51,8 +51,9 @@ RUN find time-core time-server log-sidecar tests -name '*.rs' -exec touch {} + \
  && cargo build --release --locked --target x86_64-unknown-linux-gnu -p time-server -p log-sidecar
 
 # ---- runtime: nothing but the two static binaries ----------------------------
-# No shell, no libc, no CA bundle, no tz database: the service answers in UTC,
-# as the chapter's Go binary does in a scratch image.
+# No shell, no libc, no CA bundle. The tz database is inside time-server (its
+# tzdata feature), so TZ=Europe/Moscow works with nothing mounted; unset TZ
+# means UTC, as the chapter's Go binary in a scratch image.
 FROM scratch
 COPY --from=builder /app/target/x86_64-unknown-linux-gnu/release/time-server /usr/local/bin/time-server
 COPY --from=builder /app/target/x86_64-unknown-linux-gnu/release/log-sidecar /usr/local/bin/log-sidecar
