@@ -9,8 +9,15 @@
 # prints every run's ns/op, the medians and the ratio Go/ours (above 1:
 # we are faster). A benchmark, never a test.
 #
+# Times move with whatever else the machine runs. With valgrind installed
+# the script also counts the instructions of one Format(layout) call on
+# each side (callgrind; time-core/benches/format_count.rs and Go's
+# scripts/bench-core/count, each run with COUNT_CALLS calls and with none,
+# the difference divided): a figure that does not move with the load.
+#
 #   scripts/bench-core.sh               # 5 rounds on CPU 1
 #   REPEATS=3 BENCH_CPU=0 scripts/bench-core.sh
+#   REPEATS=0 scripts/bench-core.sh     # instruction counts only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPEATS="${REPEATS:-5}"
@@ -27,8 +34,11 @@ echo "bench-core: building (cargo bench --no-run, go test -c)..." >&2
 ours="$(cargo bench -p time-core --bench format --no-run --message-format=json 2>/dev/null \
   | grep -o '"executable":"[^"]*"' | tail -n 1 | cut -d'"' -f4)"
 [[ -x "$ours" ]] || { echo "bench-core: could not find the criterion binary" >&2; exit 1; }
-(cd scripts/bench-core && GO111MODULE=off GOPATH="$work/gopath" GOCACHE="$work/gocache" \
-  GOPROXY=off GOFLAGS= CGO_ENABLED=0 go test -c -o "$work/bench-core.test" .)
+ours_count="$(cargo bench -p time-core --bench format_count --no-run --message-format=json 2>/dev/null \
+  | grep -o '"executable":"[^"]*"' | tail -n 1 | cut -d'"' -f4)"
+go_build() { GO111MODULE=off GOPATH="$work/gopath" GOCACHE="$work/gocache" GOPROXY=off GOFLAGS= CGO_ENABLED=0 go "$@"; }
+(cd scripts/bench-core && go_build test -c -o "$work/bench-core.test" .)
+(cd scripts/bench-core/count && go_build build -o "$work/count" .)
 
 # criterion prints "name   time:   [low unit mid unit high unit]" (long names on the line above).
 parse_ours() {
@@ -58,6 +68,7 @@ done
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 values() { cat "$work/$1".*.tsv | awk -v n="$2" '$1 == n { print $2 }'; }
 
+if (( REPEATS > 0 )); then
 echo
 echo "time-core vs $(go version | awk '{print $3}') on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), CPU $CPU, $REPEATS rounds"
 grep -h '^formats:' "$work"/ours.1.log | sed 's/^/  ours /'
@@ -91,4 +102,26 @@ echo
 echo "ours only (no Go counterpart: Go caches the zone of 'now' at load time):"
 for rb in zone_at/table zone_at/footer_rule; do
   printf '  %-42s %12s ns/op   runs: %s\n' "$rb" "$(values ours "$rb" | median)" "$(values ours "$rb" | xargs)"
+done
+fi
+
+if ! command -v valgrind >/dev/null; then
+  echo
+  echo "(no valgrind: instruction counts skipped; apt-get install valgrind)"
+  exit 0
+fi
+COUNT_CALLS="${COUNT_CALLS:-20000}"
+# callgrind's total for one run; Go needs asynchronous preemption off (its
+# signals crash valgrind) and one P.
+instructions() {
+  GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null \
+    | awk '/Collected :/ { print $NF }'
+}
+echo
+echo "instructions per Format(layout) call (callgrind, $COUNT_CALLS calls less 0 calls; Go AppendFormat / ours write_format, both into a reused buffer)"
+printf '%-12s %14s %14s %9s\n' layout "Go instr/op" "ours instr/op" "Go/ours"
+for layout in RFC1123 UnixDate RFC3339 StampMicro custom; do
+  g="$(( ($(instructions "$work/count" "$layout" "$COUNT_CALLS") - $(instructions "$work/count" "$layout" 0)) / COUNT_CALLS ))"
+  o="$(( ($(instructions "$ours_count" "$layout" "$COUNT_CALLS") - $(instructions "$ours_count" "$layout" 0)) / COUNT_CALLS ))"
+  printf '%-12s %14s %14s %8.2fx\n' "$layout" "$g" "$o" "$(awk -v g="$g" -v o="$o" 'BEGIN { print g / o }')"
 done

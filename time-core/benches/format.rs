@@ -11,7 +11,6 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use time_core::layout;
 use time_core::tz::TimeZone;
 use time_core::{FixedZone, GoTime, TimeResponse, Timestamp};
 
@@ -20,15 +19,8 @@ const NANOS: u32 = 123_456_789;
 /// About what Go prints for `time.Now().Add(d)` back to 2018 (m=-2.5e8 s).
 const MONOTONIC: i64 = -254_102_400_123_456_789;
 
-/// The layouts of the Format rows: Go's named layouts that people use most,
-/// and one of each kind of element the named ones leave out.
-const LAYOUTS: [(&str, &str); 5] = [
-    ("RFC1123", layout::RFC1123),
-    ("UnixDate", layout::UNIX_DATE),
-    ("RFC3339", layout::RFC3339),
-    ("StampMicro", layout::STAMP_MICRO),
-    ("custom", "Monday, January _2 __2 3:04:05,999 pm -07:00:00"),
-];
+mod layouts;
+use layouts::LAYOUTS;
 
 fn moscow() -> TimeZone {
     let path = "/usr/share/zoneinfo/Europe/Moscow";

@@ -1,0 +1,40 @@
+//! `write_format` in a loop, for counting instructions with callgrind
+//! (scripts/bench-core.sh): `format_count <layout name> <calls>`. Counts
+//! do not move with the machine's load as times do; the script runs Go's
+//! AppendFormat loop (scripts/bench-core/count) the same way and subtracts
+//! a run with 0 calls from each side.
+
+use std::hint::black_box;
+
+use time_core::{FixedZone, GoTime, Timestamp};
+
+mod layouts;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: format_count <RFC1123|UnixDate|RFC3339|StampMicro|custom> <calls>";
+    let (Some(name), Some(calls)) = (args.get(1), args.get(2)) else {
+        eprintln!("{usage}");
+        std::process::exit(2);
+    };
+    let Some(&(_, layout)) = layouts::LAYOUTS.iter().find(|(n, _)| n == name) else {
+        eprintln!("{usage}");
+        std::process::exit(2);
+    };
+    let calls: u64 = calls.parse().unwrap_or_else(|_| {
+        eprintln!("{usage}");
+        std::process::exit(2)
+    });
+    // The instant and zone of format.rs: 2018-11-12 01:12:26.123456789 +0300 MSK.
+    let t = GoTime::new(
+        Timestamp::new(1_541_974_346, 123_456_789).expect("valid"),
+        FixedZone::new("MSK", 10_800).expect("valid"),
+    );
+    let mut buf = String::with_capacity(64);
+    for _ in 0..calls {
+        buf.clear();
+        black_box(&t).write_format(black_box(layout), &mut buf);
+        black_box(&buf);
+    }
+    println!("{buf}");
+}
