@@ -44,20 +44,36 @@ impl Civil {
     }
 }
 
-/// Howard Hinnant's `civil_from_days`: exact for the whole proleptic
-/// Gregorian calendar, with eras of 400 years (146,097 days). `|days|` is
-/// at most about 1.1e14 here, so nothing below overflows.
+/// Day `days` after 1970-01-01 as (year, month, day): Neri and
+/// Schneider's algorithm ("Euclidean affine functions and their
+/// application to calendar algorithms", 2022), exact for the whole
+/// proleptic Gregorian calendar and a third of Hinnant's instructions, on
+/// their computational calendar (years from March 1st, year 0) shifted by
+/// `ERAS` 400-year eras so that every day of an `i64` of seconds (at most
+/// about 1.1e14 either way) counts up from zero; `4 * n + 3` stays far
+/// below `u64::MAX`.
 fn civil_from_days(days: i64) -> (i64, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11], March-based
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    const ERAS: i64 = 800_000_000;
+    let n = (days + 719_468 + ERAS * 146_097) as u64;
+    let n1 = 4 * n + 3;
+    let century = n1 / 146_097;
+    let day_of_century = (n1 % 146_097) as u32 / 4;
+    let n2 = 4 * u64::from(day_of_century) + 3;
+    let p2 = 2_939_745 * n2;
+    let year_of_century = p2 >> 32;
+    let day_of_year = (p2 as u32) / 2_939_745 / 4; // March-based, [0, 365]
+    let n3 = 2_141 * day_of_year + 197_913;
+    let month = n3 >> 16; // [3, 14]
+    let day = (n3 & 0xffff) / 2_141 + 1;
+    let january_or_february = day_of_year >= 306;
+    let year =
+        (100 * century + year_of_century) as i64 + i64::from(january_or_february) - 400 * ERAS;
+    let month = if january_or_february {
+        month - 12
+    } else {
+        month
+    };
+    (year, month as u8, day as u8)
 }
 
 /// Days from 1970-01-01 to January 1st of `year` (Hinnant's
@@ -105,6 +121,34 @@ mod tests {
             let (y, yday) = year_and_yday(days);
             assert_eq!(days_before_year(y) + yday, days);
             assert!((0..366).contains(&yday));
+        }
+    }
+
+    /// Hinnant's `civil_from_days`, the algorithm this crate used first.
+    fn hinnant(days: i64) -> (i64, u8, u8) {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        (yoe + era * 400 + i64::from(month <= 2), month, day)
+    }
+
+    #[test]
+    fn agrees_with_hinnant_everywhere_it_is_used() {
+        let limit = i64::MAX / 86_400 + 2;
+        let mut days: Vec<i64> = (-1_000_000..1_000_000).step_by(3).collect();
+        days.extend([limit, -limit, limit - 1, -limit + 1, 0, -1]);
+        let mut x = 0x5eed_u64;
+        for _ in 0..200_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            days.push((x as i64) % limit);
+        }
+        for d in days {
+            assert_eq!(civil_from_days(d), hinnant(d), "day {d}");
         }
     }
 

@@ -12,8 +12,9 @@
 //! none).
 //!
 //! Nothing is allocated but the output: no layout is compiled or cached,
-//! the output is staged on the stack (`stage.rs`), and
-//! [`GoTime::write_format`] appends to a buffer the caller reuses.
+//! one pass over the layout prints each element as it is found (`scan` in
+//! `element.rs` tells a sink), and [`GoTime::write_format`] appends to a
+//! buffer the caller reuses.
 //!
 //! ```
 //! use time_core::{layout, FixedZone, GoTime, Timestamp};
@@ -24,10 +25,10 @@
 //! ```
 
 mod element;
-mod stage;
+mod out;
 
-use element::{each_element, Chunk, Std};
-use stage::{flush, Aligned, Stage, STAGE};
+use element::{scan, Sink, Std};
+use out::Out;
 
 use crate::civil::{self, Civil};
 use crate::GoTime;
@@ -100,25 +101,6 @@ const LONG_MONTH_NAMES: [&str; 12] = [
     "December",
 ];
 
-/// Names padded to 16 bytes, for [`Stage::name`].
-const fn padded<const N: usize>(names: [&str; N]) -> [[u8; 16]; N] {
-    let mut out = [[b' '; 16]; N];
-    let mut k = 0;
-    while k < N {
-        let name = names[k].as_bytes();
-        let mut i = 0;
-        while i < name.len() {
-            out[k][i] = name[i];
-            i += 1;
-        }
-        k += 1;
-    }
-    out
-}
-
-const PADDED_DAY_NAMES: [[u8; 16]; 7] = padded(LONG_DAY_NAMES);
-const PADDED_MONTH_NAMES: [[u8; 16]; 12] = padded(LONG_MONTH_NAMES);
-
 /// The fields of the formatted time, each computed once and only when an
 /// element needs it, as Go's `AppendFormat` does with `year < 0` and
 /// `hour < 0`.
@@ -142,6 +124,32 @@ impl Fields {
     /// Go's `yday`, 1-based.
     fn year_day(&mut self) -> i64 {
         civil::year_and_yday(self.civil().days).1 + 1
+    }
+}
+
+/// The sink [`scan`] feeds while formatting: text is copied, elements
+/// are printed.
+struct Formatter<'a> {
+    time: &'a GoTime,
+    fields: Fields,
+    out: Out<'a>,
+}
+
+impl Sink for Formatter<'_> {
+    #[inline(always)]
+    fn ascii(&mut self, byte: u8) {
+        self.out.byte(byte);
+    }
+
+    #[inline(always)]
+    fn text(&mut self, text: &str) {
+        self.out.str(text);
+    }
+
+    #[inline(always)]
+    fn element(&mut self, std: Std, first: u8, len: usize) {
+        self.time
+            .append_element(&mut self.out, &mut self.fields, std, (first, len));
     }
 }
 
@@ -169,40 +177,18 @@ impl GoTime {
     /// form for hot paths that reuse a buffer, which then allocates
     /// nothing.
     pub fn write_format(&self, layout: &str, out: &mut String) {
-        let mut fields = Fields {
-            local_secs: i128::from(self.instant().unix())
-                + i128::from(self.zone().offset_seconds()),
-            civil: None,
-        };
-        let mut staged = Aligned([0; STAGE + 16]);
-        let mut stage = Stage {
-            buf: &mut staged.0,
-            len: 0,
-        };
-        let bytes = layout.as_bytes();
-        let text = each_element(
-            bytes,
-            |Chunk {
-                 text,
-                 start,
-                 end,
-                 std,
-             }| {
-                if start > text {
-                    stage.text(out, layout, text, start);
-                }
-                stage.make_room(out);
-                self.append_element(
-                    &mut stage,
-                    out,
-                    &mut fields,
-                    std,
-                    (bytes[start], end - start),
-                );
+        // Go's own first guess: the layout plus a little.
+        out.reserve(layout.len() + 10);
+        let mut formatter = Formatter {
+            time: self,
+            fields: Fields {
+                local_secs: i128::from(self.instant().unix())
+                    + i128::from(self.zone().offset_seconds()),
+                civil: None,
             },
-        );
-        stage.text(out, layout, text, bytes.len());
-        flush(out, &stage.buf[..stage.len]);
+            out: Out(out),
+        };
+        scan(layout, &mut formatter);
     }
 
     /// One arm of Go's `AppendFormat` switch; the element's first byte and
@@ -210,8 +196,7 @@ impl GoTime {
     #[inline(always)]
     fn append_element(
         &self,
-        out: &mut Stage<'_>,
-        string: &mut String,
+        out: &mut Out<'_>,
         fields: &mut Fields,
         std: Std,
         (separator, element_len): (u8, usize),
@@ -220,25 +205,19 @@ impl GoTime {
         match std {
             // "January", "Jan"
             Std::LongMonth | Std::Month => {
-                let k = usize::from(fields.civil().month) - 1;
-                let len = if std == Std::Month {
-                    3
-                } else {
-                    LONG_MONTH_NAMES[k].len()
-                };
-                out.name(&PADDED_MONTH_NAMES[k], len);
+                let name = LONG_MONTH_NAMES[usize::from(fields.civil().month) - 1];
+                out.str(if std == Std::Month { &name[..3] } else { name });
             }
             Std::NumMonth => out.small(fields.civil().month, 0),
             Std::ZeroMonth => out.small(fields.civil().month, 2),
             // "Monday", "Mon"
             Std::LongWeekDay | Std::WeekDay => {
-                let k = fields.weekday();
-                let len = if std == Std::WeekDay {
-                    3
+                let name = LONG_DAY_NAMES[fields.weekday()];
+                out.str(if std == Std::WeekDay {
+                    &name[..3]
                 } else {
-                    LONG_DAY_NAMES[k].len()
-                };
-                out.name(&PADDED_DAY_NAMES[k], len);
+                    name
+                });
             }
             Std::Day => out.small(fields.civil().day, 0),
             Std::UnderDay => {
@@ -274,7 +253,13 @@ impl GoTime {
             Std::Second => out.small(fields.civil().second, 0),
             Std::ZeroSecond => out.small(fields.civil().second, 2),
             // `appendInt(b, year, 4)`: -5 is "-0005", 12345 is "12345".
-            Std::LongYear => out.int(fields.civil().year, 4),
+            Std::LongYear => match fields.civil().year {
+                year @ 0..=9_999 => {
+                    out.small((year / 100) as u8, 2);
+                    out.small((year % 100) as u8, 2);
+                }
+                year => out.int(year, 4),
+            },
             // `if y < 0 { y = -y }; appendInt(b, y%100, 2)`
             Std::Year => out.small((fields.civil().year.unsigned_abs() % 100) as u8, 2),
             Std::UpperPm | Std::LowerPm => {
@@ -295,7 +280,7 @@ impl GoTime {
                     // one. Use the -0700 format."
                     numeric_zone(out, offset, Std::Num);
                 } else {
-                    out.text(string, name, 0, name.len());
+                    out.str(name);
                 }
             }
             Std::Iso8601
@@ -324,7 +309,7 @@ impl GoTime {
 /// The numeric zone forms, as Go writes them. `offset / 60` truncates
 /// toward zero and the seconds come from the offset before its sign was
 /// taken, so -30 s prints "+0000", "+00:00:-30" with seconds.
-fn numeric_zone(out: &mut Stage<'_>, offset: i32, std: Std) {
+fn numeric_zone(out: &mut Out<'_>, offset: i32, std: Std) {
     let mut zone = offset / 60; // convert to minutes
     let mut abs_offset = offset;
     if zone < 0 {
@@ -361,7 +346,7 @@ fn numeric_zone(out: &mut Stage<'_>, offset: i32, std: Std) {
 /// nine), and for nines trailing zeros trimmed and nothing at all, not
 /// even the separator, when none is left. Zeros of length 0 (4096 of them
 /// in the layout) print the separator alone.
-fn fraction(out: &mut Stage<'_>, nanos: u32, separator: u8, digits: usize, trim: bool) {
+fn fraction(out: &mut Out<'_>, nanos: u32, separator: u8, digits: usize, trim: bool) {
     let mut n = digits.min(9);
     // The first n of the nine digits.
     let mut kept = nanos / 10u32.pow(9 - n as u32);
@@ -393,6 +378,35 @@ mod tests {
         )
     }
 
+    /// Marks each element in parentheses, as Go's `TestNextStdChunk`,
+    /// following the scan through the layout.
+    struct Marker<'a> {
+        layout: &'a [u8],
+        at: usize,
+        marked: Vec<u8>,
+    }
+
+    impl Sink for Marker<'_> {
+        fn ascii(&mut self, byte: u8) {
+            self.text(std::str::from_utf8(&[byte]).unwrap());
+        }
+
+        fn text(&mut self, text: &str) {
+            assert!(self.layout[self.at..].starts_with(text.as_bytes()));
+            self.marked.extend_from_slice(text.as_bytes());
+            self.at += text.len();
+        }
+
+        fn element(&mut self, _: Std, first: u8, len: usize) {
+            let element = &self.layout[self.at..self.at + len];
+            assert_eq!(first, element[0]);
+            self.marked.push(b'(');
+            self.marked.extend_from_slice(element);
+            self.marked.push(b')');
+            self.at += len;
+        }
+    }
+
     /// `TestNextStdChunk`'s layouts: each parenthesised part is one element.
     #[test]
     fn chunks_as_go_test_next_std_chunk_marks_them() {
@@ -403,24 +417,21 @@ mod tests {
             "(2006)-(002) (15):(04):(05)",
             "(2006)(002)(01) (15):(04):(05)",
             "(2006)(002)(04) (15):(04):(05)",
+            // And a few of ours: Go's order of tests, and text.
+            "Hi Janet, (January) (January) Month(Mon) (MST)ONE",
+            ".00(01) (.9)x(.99) ,000(01)_(2006) _(__2)0(06) (-07)0 (Z0700)0",
+            "日本(2006)年(01)月(02)日 (PM)(pm) Pm",
         ];
         for want in marked {
             let layout: String = want.chars().filter(|c| !"()".contains(*c)).collect();
-            let (mut got, mut i, mut text) = (String::new(), 0, 0);
-            while i < layout.len() {
-                match element::element_at(layout.as_bytes(), i) {
-                    Some((_, start, end)) => {
-                        got.push_str(&layout[text..start]);
-                        got.push('(');
-                        got.push_str(&layout[start..end]);
-                        got.push(')');
-                        (i, text) = (end, end);
-                    }
-                    None => i += 1,
-                }
-            }
-            got.push_str(&layout[text..]);
-            assert_eq!(got, want);
+            let mut marker = Marker {
+                layout: layout.as_bytes(),
+                at: 0,
+                marked: Vec::new(),
+            };
+            scan(&layout, &mut marker);
+            assert_eq!(marker.at, layout.len());
+            assert_eq!(String::from_utf8(marker.marked).unwrap(), want);
         }
     }
 
