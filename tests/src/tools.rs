@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub use crate::test_env::{in_ci, missing};
+use crate::workspace;
 
 /// Finds `name` on `PATH`.
 pub fn which(name: &str) -> Option<PathBuf> {
@@ -26,16 +27,40 @@ fn is_executable(path: &Path) -> bool {
 /// Every tool in `names`, or `None` (test skipped) when one is missing
 /// outside CI. Under CI a missing tool panics: the test fails.
 pub fn require(test: &str, names: &[&str]) -> Option<Vec<PathBuf>> {
+    require_each(test, names, |name| {
+        which(name).ok_or_else(|| format!("tool '{name}' is not installed"))
+    })
+}
+
+/// Every tool in `names` from the project's virtual environment
+/// ([`workspace::venv_bin`]), never another copy on `PATH`: these are
+/// pinned by scripts/install-test-deps.sh so that every machine renders and
+/// validates the manifests with the same versions. Missing: as [`require`].
+pub fn require_pinned(test: &str, names: &[&str]) -> Option<Vec<PathBuf>> {
+    let bin = workspace::venv_bin();
+    require_each(test, names, |name| {
+        let path = bin.join(name);
+        if is_executable(&path) {
+            Ok(path)
+        } else {
+            Err(format!("{} is not installed", path.display()))
+        }
+    })
+}
+
+fn require_each(
+    test: &str,
+    names: &[&str],
+    find: impl Fn(&str) -> Result<PathBuf, String>,
+) -> Option<Vec<PathBuf>> {
     let mut found = Vec::new();
     for name in names {
-        match which(name) {
-            Some(p) => found.push(p),
-            None => {
+        match find(name) {
+            Ok(path) => found.push(path),
+            Err(why) => {
                 missing(
                     test,
-                    &format!(
-                        "tool '{name}' is not installed (scripts/install-test-deps.sh installs it)"
-                    ),
+                    &format!("{why} (scripts/install-test-deps.sh installs it)"),
                 );
                 return None;
             }

@@ -10,6 +10,16 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The `bin/` of the project's virtual environment (`TIME_SERVICE_VENV`,
+/// else `<root>/.venv`), where scripts/install-test-deps.sh puts the pinned
+/// tools: kubectl, kubernetes-validate, checkov.
+pub fn venv_bin() -> PathBuf {
+    std::env::var_os("TIME_SERVICE_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv"))
+        .join("bin")
+}
+
 /// The directory holding the built `time-server` and `log-sidecar`:
 /// `TIME_SERVICE_BIN_DIR` (scripts/test.sh sets it), else the release or
 /// debug directory of `CARGO_TARGET_DIR` or `<root>/target`. `None` when no

@@ -243,7 +243,6 @@ fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
         "runc",
         "catatonit",
         "slirp4netns",
-        "kubectl",
         "python3",
         "prometheus",
         "cargo",
@@ -251,11 +250,15 @@ fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
     let Some(found) = tools::require(test, &tools_needed) else {
         return;
     };
+    // The project's pinned kubectl renders the manifest, whatever else is on PATH.
+    let Some(pinned) = tools::require_pinned(test, &["kubectl"]) else {
+        return;
+    };
     if !tools::is_root() {
         tools::missing(test, "podman here runs rootful: the test needs root");
         return;
     }
-    let (kubectl, prometheus_bin) = (&found[4], &found[6]);
+    let (kubectl, prometheus_bin) = (&pinned[0], &found[5]);
 
     // A private podman; dropped last, so it tears down whatever is left.
     let lab = Lab::start();
