@@ -4,20 +4,53 @@
 //! kubernetes-validate already depends on, rather than a second YAML stack).
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
 use crate::workspace;
 
-/// Every kustomization users apply, relative to the workspace root.
-pub const KUSTOMIZATIONS: &[&str] = &[
-    "manifests",
-    "manifests/overlays/nodeport",
-    "manifests/overlays/loadbalancer",
-    "manifests/overlays/native-sidecar",
-    "manifests/overlays/monitoring",
-];
+/// Every `kustomization.yaml` under `manifests/` (kustomizations and
+/// components), as its directory relative to the workspace root and its
+/// parsed document, sorted by directory.
+pub fn kustomization_files() -> Vec<(String, Value)> {
+    let root = workspace::root();
+    let mut found = Vec::new();
+    let mut dirs = vec![root.join("manifests")];
+    while let Some(dir) = dirs.pop() {
+        let file = dir.join("kustomization.yaml");
+        if file.is_file() {
+            let text = std::fs::read_to_string(&file).expect("kustomization.yaml is readable");
+            let relative = dir.strip_prefix(&root).expect("under the root");
+            let relative = relative.to_str().expect("UTF-8 paths").to_string();
+            found.push((relative, yaml_to_json(&text).swap_remove(0)));
+        }
+        for entry in std::fs::read_dir(&dir).expect("manifests/ is readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+/// Every kustomization users apply, relative to the workspace root, the
+/// top one (`manifests`, the base) first: components are parts of those,
+/// not applied alone. Found rather than listed, so a new overlay is
+/// rendered, validated and scanned by every test without being registered
+/// anywhere.
+pub fn kustomizations() -> Vec<String> {
+    let found: Vec<String> = kustomization_files()
+        .into_iter()
+        .filter(|(_, doc)| doc["kind"] == "Kustomization")
+        .map(|(dir, _)| dir)
+        .collect();
+    assert_eq!(found.first().map(String::as_str), Some("manifests"));
+    found
+}
 
 /// One rendered kustomization.
 #[derive(Debug, Clone)]
@@ -26,6 +59,8 @@ pub struct Rendered {
     pub dir: String,
     /// `kubectl kustomize` output.
     pub yaml: String,
+    /// What kustomize said besides (its deprecation warnings go here).
+    pub stderr: String,
     /// The same documents, parsed.
     pub docs: Vec<Value>,
 }
@@ -48,11 +83,17 @@ impl Rendered {
     }
 }
 
-/// Renders `dir` with `kubectl kustomize`; panics with kubectl's message on failure.
-pub fn render(kubectl: &std::path::Path, dir: &str) -> Rendered {
+/// Renders `dir` (relative to the workspace root) with `kubectl kustomize`;
+/// panics with kubectl's message on failure.
+pub fn render(kubectl: &Path, dir: &str) -> Rendered {
+    render_path(kubectl, &workspace::root().join(dir), dir)
+}
+
+/// Renders the kustomization at `path`, named `dir` in messages.
+pub fn render_path(kubectl: &Path, path: &Path, dir: &str) -> Rendered {
     let out = Command::new(kubectl)
         .arg("kustomize")
-        .arg(workspace::root().join(dir))
+        .arg(path)
         .output()
         .expect("kubectl runs");
     assert!(
@@ -65,6 +106,7 @@ pub fn render(kubectl: &std::path::Path, dir: &str) -> Rendered {
     Rendered {
         dir: dir.to_string(),
         yaml,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         docs,
     }
 }

@@ -1,22 +1,28 @@
-//! The manifests as a user applies them: each kustomization renders, says
-//! what the chapter and issue 5 ask for, validates strictly against every
-//! Kubernetes version from 1.29 to the newest kubernetes-validate knows,
-//! passes checkov's policy scan with only the justified skips, and the
-//! alerting rules load in promtool.
+//! The manifests as a user applies them: each kustomization renders with
+//! the pinned kubectl's kustomize without a warning (no deprecated field),
+//! says what the chapter and issues 5 and 14 ask for (scaling on the
+//! server's CPU, a disruption budget that never blocks a drain, soft
+//! spreading, the recommended labels with one version), validates strictly
+//! against every Kubernetes version from 1.29 to the newest
+//! kubernetes-validate knows, passes checkov's policy scan with only the
+//! justified skips, and the alerting rules load in promtool.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e::kustomize::{self, Rendered, KUSTOMIZATIONS};
+use e2e::kustomize::{self, Rendered};
 use e2e::{tools, workspace};
 use serde_json::Value;
 
+/// The pinned kubectl from the project's venv, whatever else is on PATH:
+/// kustomize's output and warnings differ between versions.
 fn kubectl(test: &str) -> Option<PathBuf> {
-    tools::require(test, &["kubectl", "python3"]).map(|t| t[0].clone())
+    tools::require(test, &["python3"])?;
+    tools::require_pinned(test, &["kubectl"]).map(|t| t[0].clone())
 }
 
 fn render_all(kubectl: &Path) -> Vec<Rendered> {
-    KUSTOMIZATIONS
+    kustomize::kustomizations()
         .iter()
         .map(|dir| kustomize::render(kubectl, dir))
         .collect()
@@ -86,6 +92,7 @@ fn every_kustomization_renders_the_expected_resources() {
             "Deployment",
             "HorizontalPodAutoscaler",
             "NetworkPolicy",
+            "PodDisruptionBudget",
             "Service",
         ];
         if r.dir.ends_with("monitoring") {
@@ -218,14 +225,22 @@ fn base_pod_is_the_one_users_are_told_about() {
         base.get("Deployment", "time-service")["spec"]["replicas"],
         Value::Null
     );
+    // The chapter's `kubectl autoscale --min=1 --max=3 --cpu-percent=80`,
+    // on the server container's CPU alone.
     let hpa = &base.get("HorizontalPodAutoscaler", "time-service");
     assert_eq!(hpa["apiVersion"], "autoscaling/v2");
     assert_eq!(hpa["spec"]["minReplicas"], 1);
     assert_eq!(hpa["spec"]["maxReplicas"], 3);
-    assert_eq!(hpa["spec"]["metrics"][0]["resource"]["name"], "cpu");
     assert_eq!(
-        hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
-        80
+        hpa["spec"]["metrics"],
+        serde_json::json!([{
+            "type": "ContainerResource",
+            "containerResource": {
+                "name": "cpu",
+                "container": "time-server",
+                "target": {"type": "Utilization", "averageUtilization": 80},
+            },
+        }])
     );
 }
 
@@ -296,6 +311,311 @@ fn empty_dir_holds_the_whole_rotated_log() {
 }
 
 #[test]
+fn hpa_scales_up_in_one_step_and_down_one_drained_pod_at_a_time() {
+    let Some(kubectl) = kubectl("hpa_scales_up_in_one_step_and_down_one_drained_pod_at_a_time")
+    else {
+        return;
+    };
+    let base = kustomize::render(&kubectl, "manifests");
+    let hpa = &base.get("HorizontalPodAutoscaler", "time-service")["spec"];
+    let (min, max) = (
+        hpa["minReplicas"].as_u64().unwrap(),
+        hpa["maxReplicas"].as_u64().unwrap(),
+    );
+    let grace = pod_spec(&base)["terminationGracePeriodSeconds"]
+        .as_u64()
+        .unwrap();
+    // Each policy as (pods per period, period); all are counted in pods.
+    let policies = |direction: &str| -> Vec<(u64, u64)> {
+        hpa["behavior"][direction]["policies"]
+            .as_array()
+            .unwrap_or_else(|| panic!("behavior.{direction} has policies"))
+            .iter()
+            .map(|p| {
+                assert_eq!(p["type"], "Pods", "{direction}: {p}");
+                (
+                    p["value"].as_u64().unwrap(),
+                    p["periodSeconds"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+
+    let up = &hpa["behavior"]["scaleUp"];
+    assert_eq!(up["stabilizationWindowSeconds"], 0, "scale up at once");
+    assert_eq!(up["selectPolicy"], "Max");
+    let step = policies("scaleUp").iter().map(|p| p.0).max().unwrap();
+    assert!(
+        min + step >= max,
+        "from {min} to {max} replicas takes more than one step of {step}"
+    );
+
+    let down = &hpa["behavior"]["scaleDown"];
+    assert!(
+        down["stabilizationWindowSeconds"].as_u64().unwrap() >= 300,
+        "a lull shorter than Kubernetes' default 5 minutes must not remove pods: {down}"
+    );
+    for (pods, period) in policies("scaleDown") {
+        assert_eq!(pods, 1, "scale down one pod at a time");
+        assert!(
+            period > grace,
+            "a pod needs up to {grace}s to drain, but the next may go after {period}s"
+        );
+    }
+}
+
+#[test]
+fn disruption_budget_never_blocks_a_drain_and_spreading_never_blocks_scheduling() {
+    let Some(kubectl) =
+        kubectl("disruption_budget_never_blocks_a_drain_and_spreading_never_blocks_scheduling")
+    else {
+        return;
+    };
+    let base = kustomize::render(&kubectl, "manifests");
+    let template_labels =
+        &base.get("Deployment", "time-service")["spec"]["template"]["metadata"]["labels"];
+    let selects_the_pods = |selector: &Value| {
+        let labels = selector["matchLabels"].as_object().unwrap();
+        !labels.is_empty() && labels.iter().all(|(k, v)| &template_labels[k] == v)
+    };
+    let hpa = &base.get("HorizontalPodAutoscaler", "time-service")["spec"];
+    let (min, max) = (
+        hpa["minReplicas"].as_u64().unwrap(),
+        hpa["maxReplicas"].as_u64().unwrap(),
+    );
+
+    let pdb = &base.get("PodDisruptionBudget", "time-service")["spec"];
+    assert!(selects_the_pods(&pdb["selector"]), "{pdb}");
+    assert_eq!(
+        pdb["minAvailable"],
+        Value::Null,
+        "minAvailable blocks a drain at 1 replica"
+    );
+    let max_unavailable = pdb["maxUnavailable"]
+        .as_u64()
+        .expect("maxUnavailable is a count of pods");
+    for replicas in min..=max {
+        let evictable = max_unavailable.min(replicas);
+        assert!(
+            evictable >= 1,
+            "a drain waits forever at {replicas} replicas"
+        );
+        if replicas > 1 {
+            assert!(
+                replicas - evictable >= 1,
+                "a drain may take all {replicas} pods at once"
+            );
+        }
+    }
+    assert_eq!(pdb["unhealthyPodEvictionPolicy"], "AlwaysAllow");
+
+    let spread = pod_spec(&base)["topologySpreadConstraints"]
+        .as_array()
+        .expect("the pod spreads");
+    let keys: Vec<&str> = spread
+        .iter()
+        .map(|c| c["topologyKey"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]
+    );
+    for c in spread {
+        // A preference: one node, no zone labels or a cordoned node never leave a pod Pending.
+        assert_eq!(c["whenUnsatisfiable"], "ScheduleAnyway", "{c}");
+        assert_eq!(c["maxSkew"], 1, "{c}");
+        assert!(selects_the_pods(&c["labelSelector"]), "{c}");
+        assert_eq!(
+            c["matchLabelKeys"],
+            serde_json::json!(["pod-template-hash"])
+        );
+        assert_eq!(c["nodeTaintsPolicy"], "Honor", "{c}");
+    }
+}
+
+/// Every label selector in `doc`: `matchLabels` of `selector`,
+/// `podSelector` and `labelSelector` objects, and a Service's plain map.
+fn selectors(doc: &Value) -> Vec<&Value> {
+    let mut found = Vec::new();
+    match doc {
+        Value::Object(map) => {
+            for (key, value) in map {
+                if matches!(key.as_str(), "selector" | "podSelector" | "labelSelector") {
+                    found.push(value.get("matchLabels").unwrap_or(value));
+                } else {
+                    found.extend(selectors(value));
+                }
+            }
+        }
+        Value::Array(list) => list.iter().for_each(|v| found.extend(selectors(v))),
+        _ => {}
+    }
+    found
+}
+
+#[test]
+fn every_resource_has_the_recommended_labels_and_selectors_only_the_name() {
+    let test = "every_resource_has_the_recommended_labels_and_selectors_only_the_name";
+    let Some(kubectl) = kubectl(test) else { return };
+    // The workspace's version, which the binaries report (time_server_build_info).
+    let version = env!("CARGO_PKG_VERSION");
+    let recommended = serde_json::json!({
+        "app.kubernetes.io/name": "time-service",
+        "app.kubernetes.io/part-of": "time-service",
+        "app.kubernetes.io/managed-by": "kustomize",
+        "app.kubernetes.io/version": version,
+    });
+    let has_recommended = |labels: &Value, what: &str| {
+        for (k, v) in recommended.as_object().unwrap() {
+            assert_eq!(&labels[k], v, "{what}: label {k} in {labels}");
+        }
+    };
+    for r in render_all(&kubectl) {
+        for doc in &r.docs {
+            let what = format!("{}: {} {}", r.dir, doc["kind"], doc["metadata"]["name"]);
+            has_recommended(&doc["metadata"]["labels"], &what);
+            // Selectors are immutable on a Deployment: a version there would fail every upgrade.
+            for selector in selectors(doc) {
+                assert_eq!(
+                    selector,
+                    &serde_json::json!({"app.kubernetes.io/name": "time-service"}),
+                    "{what}"
+                );
+            }
+        }
+        let spec = &r.get("Deployment", "time-service")["spec"]["template"];
+        has_recommended(&spec["metadata"]["labels"], &format!("{}: pods", r.dir));
+        for list in ["containers", "initContainers"] {
+            for c in spec["spec"][list].as_array().into_iter().flatten() {
+                let image = c["image"].as_str().unwrap();
+                assert!(
+                    image.ends_with(&format!(":{version}")),
+                    "{}: {} runs {image}, not version {version}",
+                    r.dir,
+                    c["name"]
+                );
+            }
+        }
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_tree(&path, &target);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn image_tag_is_the_version_behind_a_registry_with_a_port() {
+    // kustomize runs `replacements` after `images`; were the tag set there,
+    // the `:` of `localhost:5000` would be taken for the tag's.
+    let test = "image_tag_is_the_version_behind_a_registry_with_a_port";
+    let Some(kubectl) = kubectl(test) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = dir.path().join("manifests");
+    copy_tree(&workspace::root().join("manifests"), &manifests);
+    let file = manifests.join("base/kustomization.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let ours = text.replace(
+        "newName: docker.io/example/time-service",
+        "newName: localhost:5000/you/time-service",
+    );
+    assert_ne!(
+        ours, text,
+        "base/kustomization.yaml names the image elsewhere"
+    );
+    std::fs::write(&file, ours).unwrap();
+    let r = kustomize::render_path(&kubectl, &manifests, "manifests with a port registry");
+    let images: Vec<&Value> = pod_spec(&r)["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| &c["image"])
+        .collect();
+    let want = format!(
+        "localhost:5000/you/time-service:{}",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(images, [&Value::from(want.clone()), &Value::from(want)]);
+}
+
+/// Kustomization fields that kustomize v5 deprecates, each with an empty
+/// value it accepts.
+const DEPRECATED_FIELDS: &[(&str, &str)] = &[
+    ("bases", "[]"),
+    ("patchesStrategicMerge", "[]"),
+    ("patchesJson6902", "[]"),
+    ("commonLabels", "{}"),
+    ("vars", "[]"),
+    ("imageTags", "[]"),
+];
+
+#[test]
+fn every_kustomization_builds_without_a_warning() {
+    let Some(kubectl) = kubectl("every_kustomization_builds_without_a_warning") else {
+        return;
+    };
+    let version = tools::stdout_of(Command::new(&kubectl).args(["version", "--client"]));
+    assert!(
+        version.contains("Kustomize Version: v5."),
+        "{} is not the pinned kubectl:\n{version}",
+        kubectl.display()
+    );
+    for r in render_all(&kubectl) {
+        assert!(
+            r.stderr.trim().is_empty(),
+            "kubectl kustomize {} warns:\n{}",
+            r.dir,
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn no_kustomization_uses_a_deprecated_field() {
+    let Some(kubectl) = kubectl("no_kustomization_uses_a_deprecated_field") else {
+        return;
+    };
+    // Components too: they are built only as parts of the kustomizations.
+    for (dir, doc) in kustomize::kustomization_files() {
+        for (field, _) in DEPRECATED_FIELDS {
+            assert!(
+                doc.get(field).is_none(),
+                "{dir}/kustomization.yaml uses the deprecated `{field}`"
+            );
+        }
+    }
+    // The list is kustomize's: the pinned kustomize warns about each field,
+    // so the test above also catches one used through a path this list misses.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n",
+    )
+    .unwrap();
+    for (field, empty) in DEPRECATED_FIELDS {
+        std::fs::write(
+            dir.path().join("kustomization.yaml"),
+            format!("resources: [cm.yaml]\n{field}: {empty}\n"),
+        )
+        .unwrap();
+        let r = kustomize::render_path(&kubectl, dir.path(), field);
+        assert!(
+            r.stderr.contains(&format!("'{field}' is deprecated")),
+            "kustomize does not warn about `{field}`: {:?}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
 fn overlays_change_only_what_they_are_for() {
     let Some(kubectl) = kubectl("overlays_change_only_what_they_are_for") else {
         return;
@@ -330,6 +650,25 @@ fn overlays_change_only_what_they_are_for() {
     assert_eq!(init["restartPolicy"], "Always");
     init.as_object_mut().unwrap().remove("restartPolicy");
     assert_eq!(&init, container(&pod_spec(base)["containers"], "sidecar"));
+
+    // The HPA fallback: the chapter's pod-level metric, nothing else changed.
+    let fallback = by_dir("hpa-pod-cpu");
+    assert_eq!(
+        fallback.get("Deployment", "time-service"),
+        base.get("Deployment", "time-service")
+    );
+    let mut want = base.get("HorizontalPodAutoscaler", "time-service").clone();
+    want["spec"]["metrics"] = serde_json::json!([{
+        "type": "Resource",
+        "resource": {
+            "name": "cpu",
+            "target": {"type": "Utilization", "averageUtilization": 80},
+        },
+    }]);
+    assert_eq!(
+        fallback.get("HorizontalPodAutoscaler", "time-service"),
+        &want
+    );
 
     // Monitoring: both named ports reachable through the Service, pod untouched.
     let mon = by_dir("monitoring");
@@ -389,7 +728,7 @@ fn write_rendered(dir: &Path, r: &Rendered) -> PathBuf {
 fn rendered_manifests_validate_strictly_on_kubernetes_1_29_to_newest() {
     let test = "rendered_manifests_validate_strictly_on_kubernetes_1_29_to_newest";
     let Some(kubectl) = kubectl(test) else { return };
-    let Some(validate) = tools::require(test, &["kubernetes-validate"]) else {
+    let Some(validate) = tools::require_pinned(test, &["kubernetes-validate"]) else {
         return;
     };
     let newest = newest_known_minor(&validate[0]);
@@ -448,7 +787,7 @@ fn strict_validation_catches_a_misspelled_field() {
     // The negative control for the test above: a typo must not pass.
     let test = "strict_validation_catches_a_misspelled_field";
     let Some(kubectl) = kubectl(test) else { return };
-    let Some(validate) = tools::require(test, &["kubernetes-validate"]) else {
+    let Some(validate) = tools::require_pinned(test, &["kubernetes-validate"]) else {
         return;
     };
     let base = kustomize::render(&kubectl, "manifests");
@@ -499,9 +838,13 @@ fn checkov(checkov: &Path, dir: &Path) -> std::process::Output {
 fn checkov_finds_nothing_beyond_the_justified_skips() {
     let test = "checkov_finds_nothing_beyond_the_justified_skips";
     let Some(kubectl) = kubectl(test) else { return };
-    let Some(tools) = tools::require(test, &["checkov", "unshare"]) else {
+    let Some(pinned) = tools::require_pinned(test, &["checkov"]) else {
         return;
     };
+    if tools::require(test, &["unshare"]).is_none() {
+        return;
+    }
+    let checkov_bin = &pinned[0];
     if !tools::is_root() {
         tools::missing(test, "unshare --net (to keep checkov offline) needs root");
         return;
@@ -522,7 +865,7 @@ fn checkov_finds_nothing_beyond_the_justified_skips() {
     for r in render_all(&kubectl) {
         write_rendered(dir.path(), &r);
     }
-    let out = checkov(&tools[0], dir.path());
+    let out = checkov(checkov_bin, dir.path());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -548,7 +891,7 @@ fn checkov_finds_nothing_beyond_the_justified_skips() {
     assert_ne!(weakened, base.yaml);
     let dir = scan_dir();
     std::fs::write(dir.path().join("weakened.yaml"), weakened).unwrap();
-    let out = checkov(&tools[0], dir.path());
+    let out = checkov(checkov_bin, dir.path());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         !out.status.success() && text.contains("CKV_K8S_22"),
@@ -602,65 +945,5 @@ fn alerting_rules_load_in_promtool_and_fire_on_their_series() {
             tested.contains(&format!("alertname: {name}")),
             "alert {name} has no promtool test"
         );
-    }
-}
-
-/// Fields kustomize v2.0 (built into Debian 12's kubectl 1.20, which
-/// scripts/install-test-deps.sh installs where no kubectl exists) knows.
-const KUSTOMIZE_V2_FIELDS: &[&str] = &[
-    "apiVersion",
-    "kind",
-    "bases",
-    "resources",
-    "patchesStrategicMerge",
-    "patchesJson6902",
-    "images",
-    "namespace",
-    "namePrefix",
-    "nameSuffix",
-    "commonLabels",
-    "commonAnnotations",
-    "configMapGenerator",
-    "secretGenerator",
-    "generatorOptions",
-    "vars",
-];
-
-#[test]
-fn kustomizations_stay_buildable_by_old_kubectl() {
-    let test = "kustomizations_stay_buildable_by_old_kubectl";
-    let Some(kubectl) = kubectl(test) else {
-        return;
-    };
-    for dir in KUSTOMIZATIONS {
-        let path = workspace::root().join(dir).join("kustomization.yaml");
-        let text = std::fs::read_to_string(&path).unwrap();
-        let doc = &kustomize::yaml_to_json(&text)[0];
-        for key in doc.as_object().unwrap().keys() {
-            assert!(
-                KUSTOMIZE_V2_FIELDS.contains(&key.as_str()),
-                "{dir}: `{key}` is unknown to kustomize v2.0 (Debian's kubectl)"
-            );
-        }
-        // v2.0 takes only files in `resources`; directories go in `bases`.
-        for resource in doc["resources"].as_array().into_iter().flatten() {
-            let resource = resource.as_str().unwrap();
-            assert!(
-                workspace::root().join(dir).join(resource).is_file(),
-                "{dir}: resource {resource} is not a file; old kustomize wants it under bases:"
-            );
-        }
-    }
-    // Where an old kubectl is at hand (KUBECTL_OLD=/path/to/kubectl-1.20),
-    // both must render the very same documents.
-    if let Some(old_kubectl) = std::env::var_os("KUBECTL_OLD") {
-        for dir in KUSTOMIZATIONS {
-            let new = kustomize::render(&kubectl, dir);
-            let old = kustomize::render(Path::new(&old_kubectl), dir);
-            assert_eq!(
-                new.docs, old.docs,
-                "{dir} renders differently with {old_kubectl:?}"
-            );
-        }
     }
 }
