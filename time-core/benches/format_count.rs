@@ -2,7 +2,8 @@
 //! (scripts/bench-core.sh): `format_count <layout name> <calls>`. Counts
 //! do not move with the machine's load as times do; the script runs Go's
 //! AppendFormat loop (scripts/bench-core/count) the same way and subtracts
-//! a run with 0 calls from each side.
+//! a run with 0 calls from each side. Without arguments (as `cargo test
+//! --all-targets` runs it) it formats each layout once, as a smoke test.
 
 use std::hint::black_box;
 
@@ -12,6 +13,12 @@ mod layouts;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.len() == 1 {
+        for (name, layout) in layouts::LAYOUTS {
+            println!("{name}: {}", time().format(layout));
+        }
+        return;
+    }
     let usage = "usage: format_count <RFC1123|UnixDate|RFC3339|StampMicro|custom> <calls>";
     let (Some(name), Some(calls)) = (args.get(1), args.get(2)) else {
         eprintln!("{usage}");
@@ -25,11 +32,7 @@ fn main() {
         eprintln!("{usage}");
         std::process::exit(2)
     });
-    // The instant and zone of format.rs: 2018-11-12 01:12:26.123456789 +0300 MSK.
-    let t = GoTime::new(
-        Timestamp::new(1_541_974_346, 123_456_789).expect("valid"),
-        FixedZone::new("MSK", 10_800).expect("valid"),
-    );
+    let t = time();
     let mut buf = String::with_capacity(64);
     for _ in 0..calls {
         buf.clear();
@@ -37,4 +40,12 @@ fn main() {
         black_box(&buf);
     }
     println!("{buf}");
+}
+
+/// The instant and zone of format.rs: 2018-11-12 01:12:26.123456789 +0300 MSK.
+fn time() -> GoTime {
+    GoTime::new(
+        Timestamp::new(1_541_974_346, 123_456_789).expect("valid"),
+        FixedZone::new("MSK", 10_800).expect("valid"),
+    )
 }
