@@ -7,10 +7,7 @@
 #   scripts/pod/build-image.sh IMAGE            # e.g. localhost/time-service:test
 #
 # Env: CONTAINERS_CONF / CONTAINERS_STORAGE_CONF as set by podman-lab.sh;
-#      STATIC_TARGET_DIR (default $CARGO_TARGET_DIR/static or target/static):
-#        cargo's target dir for the static build, apart from the normal one
-#        because the RUSTFLAGS differ (and so a `cargo test` running this
-#        script never waits on its own build lock);
+#      STATIC_TARGET_DIR: where scripts/static-build.sh builds (see there);
 #      BIN_DIR: take time-server and log-sidecar from there instead of building.
 # Prints the image size in bytes on the last line of stdout.
 set -euo pipefail
@@ -20,11 +17,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 triple=x86_64-unknown-linux-gnu
 
 if [ -z "${BIN_DIR:-}" ]; then
-  target_dir=${STATIC_TARGET_DIR:-${CARGO_TARGET_DIR:-$root/target}/static}
-  # Same flags as the Dockerfile's builder stage.
-  (cd "$root" && RUSTFLAGS='-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs' CARGO_TARGET_DIR="$target_dir" \
-    cargo build --release --locked --target "$triple" -p time-server -p log-sidecar >&2)
-  BIN_DIR=$target_dir/$triple/release
+  BIN_DIR=$("$root/scripts/static-build.sh" -p time-server -p log-sidecar)
 fi
 
 for bin in time-server log-sidecar; do
