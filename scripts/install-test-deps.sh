@@ -9,9 +9,22 @@
 # what it installs and, at the end, the version of every tool. Any failure
 # stops it with the reason on stderr. scripts/check-fresh-install.sh proves
 # it on a fresh Debian root.
+#
+#   scripts/install-test-deps.sh            # what the tests need
+#   scripts/install-test-deps.sh --bench    # and what the benchmarks run (scripts/bench-*.sh call this)
 # shellcheck source=scripts/common.sh
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
+
+bench=false
+case "${1:-}" in
+'') ;;
+--bench) bench=true ;;
+*)
+  echo "usage: $0 [--bench]" >&2
+  exit 2
+  ;;
+esac
 
 say() { echo "install-test-deps: $*" >&2; }
 die() {
@@ -53,6 +66,25 @@ TOOLS=(
   "shellcheck --version"
   "debootstrap --version"
 )
+
+# --bench: the load generator and the peers of scripts/bench-*.sh (Go is above).
+BENCH_APT_PACKAGES=(
+  wrk              # HTTP load: bench-server.sh, bench-pod.sh
+  busybox-static   # busybox tail -F, the Kubernetes docs' sidecar: a peer on the host, and the static
+                   # binary of its FROM-scratch image (replaces Debian's dynamically linked busybox)
+  rsyslog          # rsyslogd with imfile, the shipper Debian runs: bench-sidecar.sh
+)
+# wrk has no version command that exits 0.
+wrk_version() { { wrk -v || true; } | head -n 1; }
+BENCH_TOOLS=(
+  "wrk_version"
+  "busybox --help"
+  "/usr/sbin/rsyslogd -v"
+)
+if $bench; then
+  APT_PACKAGES+=("${BENCH_APT_PACKAGES[@]}")
+  TOOLS+=("${BENCH_TOOLS[@]}")
+fi
 
 # dpkg-query fails for a package it has never heard of: the normal "not
 # installed" answer, so it is tested, never left to `set -e`.
