@@ -6,14 +6,15 @@
 # on in both (each server's log output redirected to a file), repeated;
 # prints medians of requests/s and p99 latency, the median of the Rust/Go
 # ratios of back-to-back runs, server CPU time per request, the idle RSS
-# of each, and draws docs/bench-server.svg. The Rust binary is built as the
-# Dockerfile builds it (static glibc, --target x86_64-unknown-linux-gnu).
+# of each, and draws docs/bench-server.svg. The Go side is the chapter's
+# service, in this repository (scripts/go-time-service/); the Rust binary is
+# built as the Dockerfile builds it (scripts/static-build.sh). What it needs
+# (wrk, Go) is installed by scripts/install-test-deps.sh --bench.
 #
 # Usage: scripts/bench-server.sh            (3 repetitions x 10 s)
 #        REPS=1 DURATION=3 scripts/bench-server.sh   (quick look)
 # Env:   CONCURRENCY="1 16 64 256" PATHS="/time /nanotime"
 #        RUST_ARGS="--log-file /tmp/x.log"  (extra flags for time-server)
-#        BENCH_RUSTFLAGS="..."  (default: the Dockerfile's RUSTFLAGS, static glibc + RELR)
 #        OUT=dir (keep raw results there; default a temp dir)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,11 +25,10 @@ DURATION=${DURATION:-10}
 CONCURRENCY=${CONCURRENCY:-"1 16 64 256"}
 PATHS=${PATHS:-"/time /nanotime"}
 RUST_ARGS=${RUST_ARGS:-}
-GO_PORT=8080            # hard-coded in the chapter's main.go
+GO_PORT=18081
 RUST_PORT=18080
 SERVER_CPU=0
 LOAD_CPU=1
-export PATH="$PATH:/usr/lib/go/bin"
 
 WORK=$(mktemp -d /tmp/bench-server.XXXXXX)
 OUT=${OUT:-$WORK/results}
@@ -46,32 +46,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-need() { command -v "$1" >/dev/null 2>&1; }
-if ! need wrk || ! need go || ! need taskset; then
-  echo "bench: installing wrk golang-go util-linux" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk golang-go util-linux >/dev/null
-fi
+scripts/install-test-deps.sh --bench
 if [[ $(nproc --all) -lt 2 ]]; then
   echo "bench: needs 2 cores (server and load generator on different ones)" >&2
   exit 1
 fi
 
 # --- build both -------------------------------------------------------------
-echo "bench: building the Go reference with $(go version | cut -d' ' -f3)" >&2
-mkdir -p "$WORK/go/src"
-GO_REF=${GO_REF:-$ROOT/../shared/reference/go-time-service}  # the chapter's Go service
-cp "$GO_REF"/* "$WORK/go/src/"
-(cd "$WORK/go/src" && GOCACHE="$WORK/go/cache" GOPATH="$WORK/go/path" GOFLAGS=-mod=mod \
-  go build -o "$WORK/go/go-time-service" .)
+echo "bench: building the chapter's Go service (scripts/go-time-service) with $(PATH="$PATH:/usr/lib/go/bin" go version | cut -d' ' -f3)" >&2
 GO_BIN="$WORK/go/go-time-service"
-
-# Built exactly as the Dockerfile builds the shipped binary: static glibc.
-# BENCH_RUSTFLAGS overrides the flags to try a different build.
-BENCH_RUSTFLAGS=${BENCH_RUSTFLAGS:-"-C target-feature=+crt-static -C link-arg=-Wl,-z,pack-relative-relocs"}
-echo "bench: building time-server (release, RUSTFLAGS=$BENCH_RUSTFLAGS, as the Dockerfile)" >&2
-RUSTFLAGS="$BENCH_RUSTFLAGS" \
-  cargo build --release --quiet --target x86_64-unknown-linux-gnu -p time-server
-RUST_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/x86_64-unknown-linux-gnu/release/time-server"
+scripts/go-time-service/build.sh "$GO_BIN"
+echo "bench: building time-server as the Dockerfile builds it (scripts/static-build.sh)" >&2
+RUST_BIN="$(scripts/static-build.sh -p time-server)/time-server"
 
 # --- helpers ----------------------------------------------------------------
 wait_port() { # port
@@ -95,7 +81,7 @@ start_server() { # name
   case $1 in
     go)
       # Go's log package writes to stderr: both streams to the file.
-      taskset -c $SERVER_CPU "$GO_BIN" >"$WORK/logs/go.log" 2>&1 &
+      LISTEN_ADDR=127.0.0.1:$GO_PORT taskset -c $SERVER_CPU "$GO_BIN" >"$WORK/logs/go.log" 2>&1 &
       PID[go]=$! ;;
     rust)
       # shellcheck disable=SC2086
