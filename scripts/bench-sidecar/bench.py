@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Side-by-side benchmark of log-sidecar against GNU `tail -F` and busybox
-`tail -F`, the streaming sidecar of the Kubernetes docs it replaces.
+"""Side-by-side benchmark of log-sidecar against GNU `tail -F`, busybox
+`tail -F` (the streaming sidecar of the Kubernetes docs it replaces) and
+rsyslog's imfile (the file shipper Debian runs), each given the same file.
 
 Every tool runs pinned to one core (TOOL_CPU) with its stdout into a pipe;
 this driver (file writer and stdout reader) runs pinned to another
 (LOAD_CPU). This VM's speed drifts over tens of seconds, so throughput is
-measured in rounds: in each round the three tools read the file back to
+measured in rounds: in each round the tools read the file back to
 back (in an order rotated from round to round), and ours-vs-theirs ratios
 are taken within a round, then their median is reported. Idle CPU and
 latency run REPEATS times per tool, one tool after the other. Medians and
@@ -23,7 +24,9 @@ Measures, per tool:
                  had: it is slower than the tools (perf: _Py_bytes_count
                  and page faults of the fresh buffers), so with a 64 KiB
                  pipe every tool tied at its speed; kept to show what a
-                 slow consumer sees.
+                 slow consumer sees. rsyslog is not run into it: it is
+                 slower than this reader already, so the row would repeat
+                 its first one at the cost of minutes per round.
   cpu          CPU seconds (utime+stime from /proc/PID/stat) per million
                lines of the fast-reader run
   peak RSS     VmHWM of the fast-reader run
@@ -33,17 +36,21 @@ Measures, per tool:
                which writer and reader share)
 
 log-sidecar runs as in the pod: checkpointing on (a fresh checkpoint file per
-run), --format raw, no HTTP sink.
+run), --format raw, no HTTP sink. rsyslog runs through
+rsyslog-imfile.sh beside this file, with the same flags: the same glob,
+state files for its positions (PersistStateInterval RSYSLOG_PERSIST, 100 by
+default), each line's text to stdout unchanged.
 """
 
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+from tools import (BUSYBOX_TAIL, GNU_TAIL, LOG_SIDECAR, RSYSLOG, TOOL_CPU, commands, cpu_seconds,
+                   line_text, peak_rss_mib, start, stop)
 
 LINES = int(os.environ.get("LINES", "2000000"))
 REPEATS = int(os.environ.get("REPEATS", "3"))
@@ -51,62 +58,19 @@ THROUGHPUT_ROUNDS = int(os.environ.get("THROUGHPUT_ROUNDS", "15"))
 IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "30"))
 LATENCY_SECONDS = float(os.environ.get("LATENCY_SECONDS", "10"))
 RATE = float(os.environ.get("RATE", "1000"))
-TOOL_CPU = os.environ.get("TOOL_CPU", "0")
 LOAD_CPU = int(os.environ.get("LOAD_CPU", "1"))
-SIDECAR_BIN = os.environ["SIDECAR_BIN"]
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 # Long enough for one run of the slowest tool; a hung tool fails the benchmark
 # (it is killed, so the reader sees end-of-file).
 RUN_TIMEOUT = float(os.environ.get("RUN_TIMEOUT", "300"))
 
 
-def line_text(i):
-    # An access-log-like line of ~100 bytes, numbered.
-    return "%010d 2026-11-26T18:00:00.000000Z 10.0.0.7 \"GET /time HTTP/1.1\" 200 35 0.000123 ua=kube-probe/1.29\n" % i
-
-
 def tool_commands(path, workdir, run_id):
-    checkpoint = os.path.join(workdir, "checkpoint-%s.json" % run_id)
-    return {
-        "log-sidecar": [
-            SIDECAR_BIN, "--path", path, "--checkpoint-file", checkpoint,
-            "--format", "raw", "--admin-listen", "127.0.0.1:0",
-        ],
-        "GNU tail -F": ["tail", "-n", "+1", "-F", path],
-        "busybox tail -F": ["busybox", "tail", "-n", "+1", "-F", path],
-    }
+    return commands(path, path, os.path.join(workdir, "checkpoint-%s.json" % run_id))
 
 
-TOOLS = ["log-sidecar", "GNU tail -F", "busybox tail -F"]
-
-
-def start(cmd):
-    return subprocess.Popen(
-        ["taskset", "-c", TOOL_CPU] + cmd,
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-    )
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        # Fields after the ")" of the command name: utime is field 14, stime 15.
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def peak_rss_mib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmHWM for %d" % pid)
-
-
-def stop(proc):
-    """Kills the tool; its reader (if any) then sees end-of-file."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
-    proc.wait()
+TOOLS = [LOG_SIDECAR, GNU_TAIL, BUSYBOX_TAIL, RSYSLOG]
+# The tools run into the line-counting reader (see the module doc).
+LINE_READER_TOOLS = [LOG_SIDECAR, GNU_TAIL, BUSYBOX_TAIL]
 
 
 READ_BUFFER = bytearray(1 << 20)
@@ -137,6 +101,7 @@ def read_lines(fd, size, fail):
 
 
 READERS = {"fast": read_fast, "lines": read_lines}
+LINES_METRIC = "lines/s, line-counting reader"
 
 
 def throughput_run(path, workdir, run_id, tool, reader):
@@ -161,7 +126,7 @@ def throughput_run(path, workdir, run_id, tool, reader):
     stop(proc)
     proc.stdout.close()
     if reader == "lines":
-        return {"lines/s, line-counting reader": LINES / elapsed}
+        return {LINES_METRIC: LINES / elapsed}
     return {"lines/s": LINES / elapsed, "cpu s/M lines": cpu / (LINES / 1e6), "peak RSS MiB": rss}
 
 
@@ -260,17 +225,19 @@ def main():
               "idle window %gs; latency %g lines/s for %gs"
               % (LINES, size / 1e6, TOOL_CPU, LOAD_CPU, REPEATS, IDLE_SECONDS, RATE, LATENCY_SECONDS),
               file=sys.stderr)
-        print("throughput: %d rounds of the three tools back to back; idle and latency: %d runs each"
-              % (THROUGHPUT_ROUNDS, REPEATS), file=sys.stderr)
+        print("throughput: %d rounds of the %d tools back to back; idle and latency: %d runs each"
+              % (THROUGHPUT_ROUNDS, len(TOOLS), REPEATS), file=sys.stderr)
         results = {tool: {} for tool in TOOLS}
         # Within-round ratios, ours / theirs, for the throughput metrics.
-        paired = {other: {"lines/s": [], "lines/s, line-counting reader": [], "cpu s/M lines": []}
+        paired = {other: {"lines/s": [], LINES_METRIC: [], "cpu s/M lines": []}
                   for other in TOOLS[1:]}
         for rnd in range(THROUGHPUT_ROUNDS):
             shift = rnd % len(TOOLS)
             runs = {tool: {} for tool in TOOLS}
             for reader in READERS:
                 for tool in TOOLS[shift:] + TOOLS[:shift]:
+                    if reader == "lines" and tool not in LINE_READER_TOOLS:
+                        continue
                     run_id = "tp%d-%s-%s" % (rnd, reader, tool.split()[0])
                     runs[tool].update(throughput_run(path, workdir, run_id, tool, reader))
             for tool in TOOLS:
@@ -278,12 +245,12 @@ def main():
                     results[tool].setdefault(key, []).append(value)
             for other in TOOLS[1:]:
                 for key in paired[other]:
-                    if runs[other][key] > 0:
-                        paired[other][key].append(runs["log-sidecar"][key] / runs[other][key])
+                    if runs[other].get(key, 0) > 0:
+                        paired[other][key].append(runs[LOG_SIDECAR][key] / runs[other][key])
             print("round %d  %s" % (rnd + 1, "  ".join(
                 "%s: %s lines/s (%s line-counting), %s cpu s/M" % (
                     tool, "{:,.0f}".format(runs[tool]["lines/s"]),
-                    "{:,.0f}".format(runs[tool]["lines/s, line-counting reader"]),
+                    "{:,.0f}".format(runs[tool][LINES_METRIC]) if LINES_METRIC in runs[tool] else "-",
                     "{:.3f}".format(runs[tool]["cpu s/M lines"]))
                 for tool in TOOLS)), file=sys.stderr)
         for repeat in range(REPEATS):
@@ -299,15 +266,19 @@ def main():
                       file=sys.stderr)
 
     median = {tool: {k: statistics.median(v) for k, v in results[tool].items()} for tool in TOOLS}
-    ours = median["log-sidecar"]
+    ours = median[LOG_SIDECAR]
     print()
-    print("| medians (throughput, CPU, RSS: %d rounds; idle, latency: %d runs) | log-sidecar | GNU tail -F | busybox tail -F | ours vs GNU | ours vs busybox |"
-          % (THROUGHPUT_ROUNDS, REPEATS))
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| medians (throughput, CPU, RSS: %d rounds; idle, latency: %d runs) | %s | %s |"
+          % (THROUGHPUT_ROUNDS, REPEATS, " | ".join(TOOLS),
+             " | ".join("ours vs %s" % other.split()[0] for other in TOOLS[1:])))
+    print("|---|" + "---:|" * (2 * len(TOOLS) - 1))
     for key, fmt, better in METRICS:
-        cells = [fmt.format(median[tool][key]) for tool in TOOLS]
+        cells = [fmt.format(median[tool][key]) if key in median[tool] else "-" for tool in TOOLS]
         ratios = []
         for other in TOOLS[1:]:
+            if key not in median[other]:
+                ratios.append("-")
+                continue
             theirs = median[other][key]
             if key in paired[other] and paired[other][key]:
                 # Median of the within-round ratios: drift between rounds cancels.
@@ -321,7 +292,7 @@ def main():
     print("lines/s: into a reader faster than every tool (the tools' speed); line-counting reader: into a")
     print("Python loop slower than the tools (what a slow consumer sees).")
     print("Targets: throughput >= GNU tail -F's, idle CPU ~ 0, peak RSS < 10 MiB, p99 latency < 50 ms.")
-    tp_ratio = statistics.median(paired["GNU tail -F"]["lines/s"])
+    tp_ratio = statistics.median(paired[GNU_TAIL]["lines/s"])
     verdicts = [
         ("throughput >= GNU tail -F (within-round ratio %.3f)" % tp_ratio, tp_ratio >= 1),
         ("idle CPU < 0.05 s per %gs" % IDLE_SECONDS, ours["idle CPU s"] < 0.05),
