@@ -16,9 +16,9 @@
 # Env:   CONCURRENCY="1 16 64 256" PATHS="/time /nanotime"
 #        RUST_ARGS="--log-file /tmp/x.log"  (extra flags for time-server)
 #        OUT=dir (keep raw results there; default a temp dir)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
 
 REPS=${REPS:-3}
 DURATION=${DURATION:-10}
@@ -136,16 +136,16 @@ echo "bench: $REPS x ${DURATION}s per point; servers on core $SERVER_CPU, wrk on
 # over tens of seconds, which made ratios of runs minutes apart swing.
 for rep in $(seq 1 "$REPS"); do
   if (( rep % 2 )); then order="go rust"; else order="rust go"; fi
-  for name in $order; do start_server $name; done
+  for name in $order; do start_server "$name"; done
   for path in $PATHS; do
     for c in $CONCURRENCY; do
       for name in $order; do
         echo "bench: rep $rep $name $path c=$c" >&2
-        run_load $name "$path" "$c" "$rep"
+        run_load "$name" "$path" "$c" "$rep"
       done
     done
   done
-  for name in $order; do stop_server $name; done
+  for name in $order; do stop_server "$name"; done
   rm -rf "$WORK/logs"
 done
 

@@ -31,8 +31,9 @@
 # Both: TOOL_CPU (0), LOAD_CPU (1), RSYSLOG_PERSIST (100: imfile's
 # PersistStateInterval, see scripts/bench-sidecar/rsyslog-imfile.sh),
 # SIDECAR_BIN (default: built here as the Dockerfile builds it).
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
 
 case "${1:-speed}" in
   speed) driver=bench.py ;;

@@ -13,18 +13,18 @@
 #      normal one because the RUSTFLAGS differ (so switching between the two
 #      never rebuilds everything, and a `cargo test` that runs this script
 #      never waits on its own build lock).
-set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
 triple=x86_64-unknown-linux-gnu
 [ $# -gt 0 ] || { echo "usage: $0 -p CRATE [-p CRATE...]" >&2; exit 2; }
 
 # The builder stage's `ENV ... RUSTFLAGS="..."` line.
-flags=$(sed -n 's/^[[:space:]]*RUSTFLAGS="\([^"]*\)".*$/\1/p' "$root/Dockerfile")
+flags=$(sed -n 's/^[[:space:]]*RUSTFLAGS="\([^"]*\)".*$/\1/p' "$ROOT/Dockerfile")
 if [ -z "$flags" ] || [ "$(wc -l <<<"$flags")" -ne 1 ]; then
-  echo "static-build: expected one RUSTFLAGS=\"...\" line in $root/Dockerfile, found: ${flags:-none}" >&2
+  echo "static-build: expected one RUSTFLAGS=\"...\" line in $ROOT/Dockerfile, found: ${flags:-none}" >&2
   exit 1
 fi
-target_dir=${STATIC_TARGET_DIR:-${CARGO_TARGET_DIR:-$root/target}/static}
-(cd "$root" && RUSTFLAGS="$flags" CARGO_TARGET_DIR="$target_dir" \
+target_dir=${STATIC_TARGET_DIR:-${CARGO_TARGET_DIR:-$ROOT/target}/static}
+(cd "$ROOT" && RUSTFLAGS="$flags" CARGO_TARGET_DIR="$target_dir" \
   cargo build --release --locked --target "$triple" "$@" >&2)
 echo "$target_dir/$triple/release"

@@ -14,7 +14,8 @@
 # rsyslog's default, "only when the file is closed" (at a clean exit).
 # Default here 100, so that a crash repeats a bounded number of lines, as
 # our checkpoint does.
-set -euo pipefail
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/../common.sh"
 path="" ck=""
 while [ $# -gt 0 ]; do
   case $1 in
@@ -25,7 +26,10 @@ while [ $# -gt 0 ]; do
     *) echo "rsyslog-imfile: unexpected argument '$1'" >&2; exit 2 ;;
   esac
 done
-[ -n "$path" ] && [ -n "$ck" ] || { echo "usage: $0 --path GLOB --checkpoint-file FILE" >&2; exit 2; }
+if [ -z "$path" ] || [ -z "$ck" ]; then
+  echo "usage: $0 --path GLOB --checkpoint-file FILE" >&2
+  exit 2
+fi
 command -v rsyslogd >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
 command -v rsyslogd >/dev/null 2>&1 || { echo "rsyslog-imfile: rsyslogd is missing (scripts/install-test-deps.sh --bench)" >&2; exit 1; }
 work=$ck.rsyslog
