@@ -14,13 +14,16 @@
 # chaos: lines lost and repeated under rename and copytruncate rotations,
 #   SIGKILLs with restarts, and SIGTERM while the writer still writes,
 #   counted exactly on numbered lines. See scripts/bench-sidecar/chaos.py.
-# Both print a markdown table (medians; every run on stderr). The reader a
-# pod really has (the container runtime's log) is scripts/bench-pod.sh's.
+# podman: the reader a pod really has: lines/s into the container
+#   runtime's log (conmon), log-sidecar and busybox `tail -F` in containers;
+#   runs `scripts/bench-pod.sh sidecar` (root, podman; knobs there).
+# Each prints a markdown table (medians; every run on stderr).
 #
 #   scripts/bench-sidecar.sh                 # speed, full run
 #   LINES=200000 THROUGHPUT_ROUNDS=3 REPEATS=1 IDLE_SECONDS=5 LATENCY_SECONDS=3 scripts/bench-sidecar.sh
 #   scripts/bench-sidecar.sh chaos           # chaos, full run
 #   REPEATS=1 ROTATIONS=5 KILLS=3 scripts/bench-sidecar.sh chaos
+#   scripts/bench-sidecar.sh podman          # into conmon, full run
 #
 # Knobs (env), speed: LINES (2000000), THROUGHPUT_ROUNDS (15), REPEATS (3,
 # of the idle and latency runs), IDLE_SECONDS (30), LATENCY_SECONDS (10),
@@ -38,7 +41,8 @@ cd "$ROOT"
 case "${1:-speed}" in
   speed) driver=bench.py ;;
   chaos) driver=chaos.py ;;
-  *) echo "usage: $0 [speed|chaos]" >&2; exit 2 ;;
+  podman) exec scripts/bench-pod.sh sidecar ;;
+  *) echo "usage: $0 [speed|chaos|podman]" >&2; exit 2 ;;
 esac
 
 scripts/install-test-deps.sh --bench

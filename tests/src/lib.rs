@@ -16,11 +16,13 @@
 //!   that a forwarded copy holds each exactly once, in order.
 //! - [`kustomize`]: rendering `manifests/` and overlays to JSON documents.
 //! - [`podman`]: a private podman (via `scripts/pod/podman-lab.sh`) torn down on drop.
+//! - [`pod`]: the project's pod played by that podman from the rendered manifests.
 //! - [`prometheus`]: a real Prometheus scraping given targets, and its query API.
 
 pub mod go_shape;
 pub mod http;
 pub mod kustomize;
+pub mod pod;
 pub mod podman;
 pub mod process;
 pub mod prometheus;
