@@ -29,7 +29,7 @@
 # of the idle and latency runs), IDLE_SECONDS (30), LATENCY_SECONDS (10),
 # RATE (1000 lines/s of the latency runs).
 # chaos: REPEATS (3), RATE (5000 lines/s), PER_FILE (5000 lines between
-# rotations), ROTATIONS (20), KEEP (5 rotated files), KILLS (10), KILL_AFTER
+# rotations), ROTATIONS (10), KEEP (5 rotated files), KILLS (10), KILL_AFTER
 # (1 s), TERM_AFTER (2 s), TERM_WRITE_SECONDS (1 s), QUIET_SECONDS (3).
 # Both: TOOL_CPU (0), LOAD_CPU (1), RSYSLOG_PERSIST (100: imfile's
 # PersistStateInterval, see scripts/bench-sidecar/rsyslog-imfile.sh),

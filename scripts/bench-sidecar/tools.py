@@ -5,8 +5,12 @@ repeats): log-sidecar as the pod runs it, GNU `tail -F` and busybox
 (`tail -n+1 -F FILE`: the live file by name, from its first line), and
 rsyslog's imfile through rsyslog-imfile.sh, driven with log-sidecar's flags.
 
-The two shippers are given the glob of the live file and its rotations, as
-the pod's manifest gives log-sidecar; the tails follow the live file.
+log-sidecar and rsyslog are given the glob of the live file and its
+rotations, as the pod's manifest gives log-sidecar; the tails follow the
+live file. rsyslog also runs as its users usually configure it, on the live
+file alone (a glob that matches rotated files makes imfile read a renamed
+file again), with state every 100 lines and with its defaults (state
+written only when it closes the file).
 Every tool runs pinned to TOOL_CPU, stdin closed, stdout to a pipe.
 """
 
@@ -23,8 +27,9 @@ LOG_SIDECAR = "log-sidecar"
 GNU_TAIL = "GNU tail -F"
 BUSYBOX_TAIL = "busybox tail -F"
 RSYSLOG = "rsyslog imfile"
+RSYSLOG_LIVE = "rsyslog imfile, live file only"
 # rsyslog's own default: its state file is written only when it closes the file.
-RSYSLOG_STATE_AT_CLOSE = "rsyslog imfile, state at close"
+RSYSLOG_LIVE_DEFAULTS = "rsyslog imfile, live file only, state at close"
 
 
 def line_text(i):
@@ -39,13 +44,14 @@ def commands(live, pattern, checkpoint):
     the same one across restarts)."""
     sidecar = [SIDECAR_BIN, "--path", pattern, "--checkpoint-file", checkpoint,
                "--format", "raw", "--admin-listen", "127.0.0.1:0"]
-    rsyslog = [RSYSLOG_PEER, "--path", pattern, "--checkpoint-file", checkpoint]
+    rsyslog_live = [RSYSLOG_PEER, "--path", live, "--checkpoint-file", checkpoint]
     return {
         LOG_SIDECAR: sidecar,
         GNU_TAIL: ["tail", "-n", "+1", "-F", live],
         BUSYBOX_TAIL: ["busybox", "tail", "-n", "+1", "-F", live],
-        RSYSLOG: rsyslog,
-        RSYSLOG_STATE_AT_CLOSE: ["env", "RSYSLOG_PERSIST=0"] + rsyslog,
+        RSYSLOG: [RSYSLOG_PEER, "--path", pattern, "--checkpoint-file", checkpoint],
+        RSYSLOG_LIVE: rsyslog_live,
+        RSYSLOG_LIVE_DEFAULTS: ["env", "RSYSLOG_PERSIST=0"] + rsyslog_live,
     }
 
 

@@ -131,6 +131,8 @@ fn containers_mut(deployment: &mut Value) -> &mut Vec<Value> {
 pub struct PlayedPod<'a> {
     lab: &'a Lab,
     manifest: PathBuf,
+    /// The pod's name.
+    pub name: String,
     /// The server container (`<pod>-time-server`).
     pub server_ctr: String,
     /// The sidecar container (`<pod>-sidecar`).
@@ -173,6 +175,7 @@ impl<'a> PlayedPod<'a> {
         );
         PlayedPod {
             lab,
+            name: pod.to_string(),
             server_ctr: format!("{pod}-time-server"),
             sidecar_ctr: format!("{pod}-sidecar"),
             server: format!("http://127.0.0.1:{}", spec.http_port),
@@ -265,6 +268,11 @@ impl<'a> PlayedPod<'a> {
                 Running::spawn(&format!("podman-stop-{ctr}"), stop, self.lab.dir())
             })
             .collect()
+    }
+
+    /// The podman this pod runs under.
+    pub fn lab(&self) -> &'a Lab {
+        self.lab
     }
 
     /// A field of `podman inspect container`, e.g. `{{.State.Pid}}`.

@@ -15,11 +15,17 @@
 //! DRAIN_TIMEOUT, or DRAIN_QUIET seconds without a new line), and the CPU
 //! time of the sidecar, of the conmon reading the sidecar's stdout, and of
 //! the server. The pod's processes are pinned to POD_CPU (podman runs under
-//! `taskset`, and conmon, the containers and the slirp4netns port forwarder
+//! `taskset`, and conmon, the containers and the host port's forwarder
 //! inherit it), wrk to LOAD_CPU. REPS runs of each pod, alternating.
+//!
+//! The host port is podman's, as the pod test uses it: on the slirp4netns
+//! network, podman's rootlessport accepts on 127.0.0.1 and relays every
+//! connection in user space into the pod, on the pod's core; its CPU is
+//! measured too, since it is part of what bounds requests/s here (a
+//! kubelet's hostPort is a kernel DNAT rule instead).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -148,6 +154,8 @@ struct Sample {
     sidecar_cpu_per_m: f64,
     conmon_cpu_per_m: f64,
     server_cpu_us_per_request: f64,
+    /// The CPU of rootlessport, which forwards the host port into the pod.
+    forwarder_cpu_us_per_request: f64,
     /// How busy the pod's and wrk's cores were during the load, %.
     pod_core_busy: f64,
     load_core_busy: f64,
@@ -189,7 +197,7 @@ pub fn run(lab: &Lab, kubectl: &Path) {
         |round, shape| {
             let s = bench.one_run(shape);
             eprintln!(
-                "run {} {:<32} {:>8.0} req/s  p99 {:.2} ms  {} lines: lost {}, repeated {}, server dropped {}  last line {:.2} s after the load  sidecar CPU {:.3} s/M  its conmon {:.3} s/M  server CPU {:.1} µs/req  cores busy {:.0}% / {:.0}%{}",
+                "run {} {:<32} {:>8.0} req/s  p99 {:.2} ms  {} lines: lost {}, repeated {}, server dropped {}  last line {:.2} s after the load  sidecar CPU {:.3} s/M  its conmon {:.3} s/M  server CPU {:.1} µs/req  rootlessport {:.1} µs/req  cores busy {:.0}% / {:.0}%{}",
                 round + 1,
                 shape.name(),
                 s.wrk.requests_per_s,
@@ -202,6 +210,7 @@ pub fn run(lab: &Lab, kubectl: &Path) {
                 s.sidecar_cpu_per_m,
                 s.conmon_cpu_per_m,
                 s.server_cpu_us_per_request,
+                s.forwarder_cpu_us_per_request,
                 s.pod_core_busy,
                 s.load_core_busy,
                 if s.wrk.errors.is_empty() { String::new() } else { format!("  wrk: {}", s.wrk.errors) }
@@ -228,12 +237,16 @@ impl Bench<'_> {
         };
         let (server, sidecar) = (pid(&pod.server_ctr, "Pid"), pid(&pod.sidecar_ctr, "Pid"));
         let conmon = pid(&pod.sidecar_ctr, "ConmonPid");
+        let limit =
+            |ctr: &str| pod.inspect(ctr, "{{.HostConfig.CpuQuota}}/{{.HostConfig.CpuPeriod}}");
         eprintln!(
-            "  {}: CPUs allowed: server {}, sidecar {}, its conmon {}",
+            "  {}: CPUs allowed: server {}, sidecar {}, its conmon {}; CPU quota/period µs: server {}, sidecar {}",
             shape.name(),
             cpus_allowed(server),
             cpus_allowed(sidecar),
-            cpus_allowed(conmon)
+            cpus_allowed(conmon),
+            limit(&pod.server_ctr),
+            limit(&pod.sidecar_ctr)
         );
         let log_of = |ctr: &str| {
             CtrLog::new(Path::new(
@@ -241,10 +254,12 @@ impl Bench<'_> {
             ))
         };
         let (mut server_log, mut sidecar_log) = (log_of(&pod.server_ctr), log_of(&pod.sidecar_ctr));
+        let forwarder = port_forwarder_of(&pod);
         let cpu_before = [
             cpu_seconds(sidecar),
             cpu_seconds(conmon),
             cpu_seconds(server),
+            cpu_seconds(forwarder),
         ];
 
         let mut wrk = Command::new("taskset");
@@ -287,6 +302,7 @@ impl Bench<'_> {
             cpu_seconds(sidecar),
             cpu_seconds(conmon),
             cpu_seconds(server),
+            cpu_seconds(forwarder),
         ];
 
         // What a user sees: `kubectl logs` of the server and of the sidecar.
@@ -309,6 +325,8 @@ impl Bench<'_> {
             sidecar_cpu_per_m: (cpu_after[0] - cpu_before[0]) / millions,
             conmon_cpu_per_m: (cpu_after[1] - cpu_before[1]) / millions,
             server_cpu_us_per_request: (cpu_after[2] - cpu_before[2]) * 1e6
+                / wrk.requests.max(1) as f64,
+            forwarder_cpu_us_per_request: (cpu_after[3] - cpu_before[3]) * 1e6
                 / wrk.requests.max(1) as f64,
             pod_core_busy,
             load_core_busy,
@@ -397,6 +415,13 @@ impl Bench<'_> {
                 true,
             ),
             row(
+                "rootlessport (the host port's forwarder) CPU µs per request",
+                |s| s.forwarder_cpu_us_per_request,
+                |v| format!("{v:.1}"),
+                false,
+                false,
+            ),
+            row(
                 "busy % of the pod's core during the load",
                 |s| s.pod_core_busy,
                 |v| format!("{v:.0}"),
@@ -446,6 +471,40 @@ fn our_numbering_gaps(lines: &[&[u8]]) -> usize {
         .collect();
     let max = seqs.iter().copied().max().unwrap_or(0) as usize;
     max - seqs.len().min(max)
+}
+
+/// The process that forwards the pod's host ports: podman's rootlessport,
+/// which accepts on 127.0.0.1 and relays each connection in user space into
+/// the pod's network namespace, whose path it holds open.
+fn port_forwarder_of(pod: &PlayedPod<'_>) -> u32 {
+    let infra = pod.lab().run(&[
+        "pod",
+        "inspect",
+        &pod.name,
+        "--format",
+        "{{.InfraContainerID}}",
+    ]);
+    let netns = PathBuf::from(pod.inspect(infra.trim(), "{{.NetworkSettings.SandboxKey}}"));
+    let found: Vec<u32> = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            comm.trim() == "rootlessport"
+                && std::fs::read_dir(format!("/proc/{pid}/fd"))
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                    .any(|target| target == netns)
+        })
+        .collect();
+    match found[..] {
+        [pid] => pid,
+        _ => panic!(
+            "expected one rootlessport holding {}, found {found:?}",
+            netns.display()
+        ),
+    }
 }
 
 /// `Cpus_allowed_list` of a process.
