@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use hyper::Uri;
-use time_server::config_values::{parse_bytes, parse_duration};
+use time_server::kit::{parse_bytes, parse_duration};
 
 use crate::http_sink::{self, HttpSinkConfig};
 use crate::record::PodMetadata;

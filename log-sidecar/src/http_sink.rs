@@ -34,7 +34,7 @@ use hyper::{Request, StatusCode, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
-use time_server::shutdown::Shutdown;
+use time_server::kit::Shutdown;
 
 use crate::record::{PodMetadata, Record};
 use backoff::Backoff;

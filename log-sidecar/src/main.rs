@@ -1,12 +1,11 @@
 //! The log-sidecar binary: parses the configuration, binds the admin port,
-//! wires the signal, the tailer and the outputs, and maps the outcome to an
-//! exit code (0 drained, 1 failed, 2 bad flags).
+//! wires the stop sequence, the tailer and the outputs, and maps the
+//! outcome to an exit code (0 drained, 1 failed, 2 bad flags).
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use clap::Parser as _;
 use log_sidecar::checkpoint::Checkpoint;
 use log_sidecar::config::{Config, Format};
 use log_sidecar::http_sink::HttpSink;
@@ -14,48 +13,39 @@ use log_sidecar::metrics::Metrics;
 use log_sidecar::output::StdoutOutput;
 use log_sidecar::pipeline::{self, Outputs, PipelineConfig};
 use log_sidecar::tailer::{Tailer, TailerConfig};
-use time_server::health::Health;
-use time_server::shutdown::Shutdown;
+use time_server::kit::{self, Admin, Linger, Program, ServeOptions, Server, Shutdown, Stop};
+
+/// The sidecar's names: its metrics are `log_sidecar_*`, its admin
+/// requests are logged as `log_sidecar::request_log`.
+const PROGRAM: Program = Program {
+    name: "log-sidecar",
+    prefix: "log_sidecar",
+    version: env!("CARGO_PKG_VERSION"),
+};
 
 fn main() -> ExitCode {
-    let config = match Config::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = e.print();
-                return ExitCode::SUCCESS;
-            }
-            let text = e.to_string();
-            eprintln!(
-                "{}",
-                text.lines()
-                    .next()
-                    .unwrap_or("log-sidecar: invalid arguments")
-            );
-            return ExitCode::from(2);
-        }
+    let config: Config = match kit::parse_flags() {
+        Ok(config) => config,
+        Err(exit) => return exit,
     };
     if let Err(reason) = config.validate() {
-        eprintln!("error: {reason}");
-        return ExitCode::from(2);
+        return kit::usage_error(&reason);
     }
     // Its own admin requests (kubelet probes, Prometheus scrapes) are not
     // logged by default: `kubectl logs -c sidecar` shows stdout and stderr
     // together, and there the server's forwarded lines are what people read.
     // RUST_LOG=info brings them back.
-    env_logger::Builder::from_env(
-        env_logger::Env::default().default_filter_or("info,time_server::request_log=warn"),
-    )
-    .target(env_logger::Target::Stderr)
-    .init();
+    let default_filter = format!("info,{}=warn", PROGRAM.request_log_target());
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_filter))
+        .target(env_logger::Target::Stderr)
+        .init();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("log-sidecar: cannot start the runtime: {e}");
+            eprintln!("{}: cannot start the runtime: {e}", PROGRAM.name);
             return ExitCode::FAILURE;
         }
     };
@@ -75,30 +65,23 @@ fn main() -> ExitCode {
 async fn run(config: Config) -> anyhow::Result<()> {
     let registry = prometheus::Registry::new();
     let metrics = Metrics::new(&registry).context("registering metrics")?;
-    let health = Health::new();
-    let shutdown = Shutdown::new();
-    let admin_shutdown = Shutdown::new();
+    let stop = Stop::new();
+    stop.on_signals().context("installing signal handlers")?;
 
+    // The admin port answers (liveness, metrics) until every line is
+    // delivered, readiness failing from the signal on.
     let listener = tokio::net::TcpListener::bind(config.admin_listen)
         .await
         .with_context(|| format!("cannot listen on --admin-listen {}", config.admin_listen))?;
     log::info!("admin listening on {}", listener.local_addr()?);
-    let admin = tokio::spawn(time_server::admin::serve_admin(
+    let admin = Admin::new(PROGRAM, registry.clone(), stop.health().clone())?;
+    let admin = Server::new(PROGRAM, admin, &registry, ServeOptions::default())?;
+    let forwarding_done = Shutdown::new();
+    let admin = tokio::spawn(stop.clone().serve(
+        admin,
         listener,
-        registry.clone(),
-        health.clone(),
-        admin_shutdown.clone(),
+        Linger::Until(forwarding_done.clone()),
     ));
-
-    {
-        let (health, shutdown) = (health.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            let name = time_server::signal::terminate().await;
-            log::info!("{name} received");
-            health.set_not_ready();
-            shutdown.trigger();
-        });
-    }
 
     let checkpoint_path = config.checkpoint_path();
     let checkpoint = Checkpoint::load(&checkpoint_path)?;
@@ -137,8 +120,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
         shutdown_linger: config.shutdown_linger,
         drain_timeout: config.drain_timeout,
     };
-    let result = pipeline::run(pipeline_config, tailer, outputs, metrics, health, shutdown).await;
-    admin_shutdown.trigger();
+    let result = pipeline::run(pipeline_config, tailer, outputs, metrics, stop.clone()).await;
+    // Drained, or failed without a signal (stdout closed): stopping either way.
+    stop.begin();
+    forwarding_done.trigger();
     match admin.await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => log::warn!("admin endpoint: {e}"),

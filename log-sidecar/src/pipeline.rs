@@ -18,8 +18,7 @@ use std::path::PathBuf;
 use std::pin::pin;
 use std::time::Duration;
 
-use time_server::health::Health;
-use time_server::shutdown::Shutdown;
+use time_server::kit::{Shutdown, Stop};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until, timeout_at, Instant};
 
@@ -142,15 +141,15 @@ pub struct Summary {
 }
 
 /// Runs until shutdown has been drained (Ok) or delivery failed (Err).
-/// Sets `health` ready once the first scan is done.
+/// Reports ready once the first scan is done; stops when `stop` begins.
 pub async fn run(
     config: PipelineConfig,
     mut tailer: Tailer,
     mut outputs: Outputs,
     metrics: Metrics,
-    health: Health,
-    shutdown: Shutdown,
+    stop: Stop,
 ) -> Result<Summary, PipelineError> {
+    let shutdown = stop.shutdown().clone();
     let mut watcher = Watcher::new(&Checkpoint::files(&config.checkpoint_path));
     let mut summary = Summary::default();
     let mut storer = Storer::new(config.checkpoint_path.clone(), metrics.clone());
@@ -165,7 +164,7 @@ pub async fn run(
 
     tailer.scan();
     watcher.watch(&tailer.watch_dirs());
-    health.set_ready();
+    stop.ready();
     let mut rescan = false;
     loop {
         let now = Instant::now();

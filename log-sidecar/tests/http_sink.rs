@@ -13,7 +13,7 @@ use log_sidecar::http_sink::{parse_url, HttpSink, HttpSinkConfig, SinkError};
 use log_sidecar::record::{PodMetadata, Record};
 use prometheus::{Registry, TextEncoder};
 use support_sink::{numbered, Receiver, Reply, ReservedPort, Tally};
-use time_server::shutdown::Shutdown;
+use time_server::kit::Shutdown;
 
 fn records(n: usize, padding: usize) -> Vec<Record> {
     let path: Arc<Path> = Arc::from(Path::new("/var/log/time-service/time-service.log"));

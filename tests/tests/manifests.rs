@@ -46,38 +46,12 @@ fn env<'a>(container: &'a Value, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("container {} has no env {name}", container["name"]))
 }
 
-/// Seconds in a Go-style duration as the binaries accept it ("5s", "1m30s", "500ms").
+/// Seconds in a duration as the binaries read it ("5s", "1m30s", "500ms"):
+/// with their own parser, so the manifest means what the binaries will do.
 fn seconds(duration: &str) -> f64 {
-    let mut total = 0.0;
-    let mut number = String::new();
-    let mut chars = duration.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            number.push(c);
-            continue;
-        }
-        let mut unit = c.to_string();
-        while let Some(&n) = chars.peek() {
-            if n.is_ascii_digit() {
-                break;
-            }
-            unit.push(n);
-            chars.next();
-        }
-        let n: f64 = number
-            .parse()
-            .unwrap_or_else(|_| panic!("bad duration {duration:?}"));
-        total += n * match unit.as_str() {
-            "h" => 3600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 0.001,
-            other => panic!("unit {other:?} in {duration:?}"),
-        };
-        number.clear();
-    }
-    assert!(number.is_empty(), "duration {duration:?} has no unit");
-    total
+    time_server::kit::parse_duration(duration)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .as_secs_f64()
 }
 
 #[test]

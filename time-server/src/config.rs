@@ -9,10 +9,9 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use crate::config_values::{parse_bytes, parse_duration};
-use crate::log_file::FileOptions;
-use crate::log_sink::{SinkOptions, DEFAULT_QUEUE_BYTES};
-use crate::server::{ServeOptions, MIN_HEADER_BYTES};
+use crate::kit::{
+    parse_bytes, parse_duration, LogFileOptions, LogOptions, ServeOptions, MIN_HEADER_BYTES,
+};
 
 /// The chapter's time service: /time and /nanotime, with /healthz, /readyz
 /// and /metrics, per-request logs on stdout and optionally in a rotated
@@ -104,16 +103,15 @@ impl Config {
         }
     }
 
-    /// Where log lines go.
-    pub fn sink_options(&self) -> SinkOptions {
-        SinkOptions {
-            stdout: true,
-            file: self.log_file.as_ref().map(|path| FileOptions {
+    /// Where log lines go: stdout, and the file if one is given.
+    pub fn log_options(&self) -> LogOptions {
+        LogOptions {
+            file: self.log_file.as_ref().map(|path| LogFileOptions {
                 path: path.clone(),
                 max_bytes: self.log_max_bytes,
                 max_files: self.log_max_files,
             }),
-            queue_bytes: DEFAULT_QUEUE_BYTES,
+            ..LogOptions::default()
         }
     }
 

@@ -1,53 +1,38 @@
-//! The chapter's time service on raw hyper, and the small serving kit it is
-//! built from, which the log sidecar embeds for its own admin endpoints.
+//! A small serving kit for HTTP services in Kubernetes on raw hyper and
+//! tokio ([`kit`]), and its first user: the book chapter's time service.
 //!
-//! The kit takes an already-bound listener, so tests bind `127.0.0.1:0`;
-//! everything that must stop is told by one [`shutdown::Shutdown`] passed
-//! down from `main`.
+//! The kit gives a program its accept loop, deadlines, metrics, request
+//! log, health and readiness, and the stop sequence; the program brings
+//! its route table. A whole service (`examples/hello.rs`, which a test
+//! starts, queries and stops with SIGTERM):
+//!
+//! ```no_run
+#![doc = include_str!("../examples/hello.rs")]
+//! ```
+//!
+//! The log sidecar embeds the kit for its admin port.
 //!
 //! # Layout
-//! The kit:
-//! - [`shutdown`]: the one shutdown signal.
-//! - [`signal`]: waiting for SIGTERM or SIGINT.
-//! - [`health`]: liveness versus readiness.
-//! - [`router`]: what a server supplies: route table and endpoints.
-//! - [`server`]: accept loop, request pipeline, graceful shutdown.
-//! - [`conn_deadlines`](crate::server) (private): header read and idle deadlines per connection.
-//! - [`respond`]: response helpers and the JSON error answers.
-//! - [`metrics`]: HTTP and process metrics into an explicit registry.
-//! - [`request_log`]: one numbered log line per request.
-//! - [`admin`]: `/healthz`, `/readyz`, `/metrics`, and [`admin::serve_admin`].
-//! - [`config_values`]: duration and size parsers for flags.
-//! - [`log_sink`]: the batched, bounded log writer (stdout and file).
-//! - [`log_file`]: the log file, its rotation and recovery from errors.
-//! - [`log_format`]: the line layout, and the logger feeding the sink.
+//! - [`kit`]: the serving kit, for any program.
 //!
-//! The time service itself:
-//! - [`config`]: flags and environment, parsed once.
-//! - [`zone`]: the process's zone, as Go picks `time.Local`.
-//! - [`service`]: `/time`, `/nanotime` (and the admin endpoints on the same port).
-//! - [`run`]: serve, readiness, and the shutdown sequence.
-#![warn(missing_docs)]
+//! The time service on it:
+//! - `config`: flags and environment, parsed once ([`Config`]).
+//! - `zone`: the process's zone, as Go picks `time.Local` ([`process_zone`]).
+//! - `service`: `/time`, `/nanotime` and the admin endpoints on one port.
+//! - `log_line`: the layout of its log lines, and the logger writing them
+//!   into the kit's log sink ([`init_logger`]).
+//! - `run`: serve, readiness, the stop sequence ([`run()`]).
+#![warn(missing_docs, unreachable_pub)]
 
-pub mod admin;
-pub mod config;
-pub mod config_values;
-mod conn_deadlines;
-pub mod health;
-pub mod log_file;
-pub mod log_format;
-pub mod log_sink;
-pub mod metrics;
-pub mod request_log;
-pub mod respond;
-pub mod router;
-pub mod run;
-pub mod server;
-pub mod service;
-pub mod shutdown;
-pub mod signal;
-pub mod zone;
+pub mod kit;
 
-pub use admin::serve_admin;
-pub use health::Health;
-pub use shutdown::Shutdown;
+mod config;
+mod log_line;
+mod run;
+mod service;
+mod zone;
+
+pub use config::Config;
+pub use log_line::init_logger;
+pub use run::{run, Service, PROGRAM};
+pub use zone::process_zone;

@@ -3,52 +3,28 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
 use time_core::SystemClock;
-use time_server::config::Config;
-use time_server::log_sink::{init_logger, LogSink};
-use time_server::run::{run, Setup};
-use time_server::shutdown::Shutdown;
-use time_server::{signal, zone};
+use time_server::kit::{self, LogSink, Stop};
+use time_server::{init_logger, process_zone, run, Config, Service, PROGRAM};
 
 fn main() -> ExitCode {
     // Go's m= counts from process start: start the clock first.
     let clock = SystemClock::start();
-    let config = match Config::try_parse() {
+    let config: Config = match kit::parse_flags() {
         Ok(config) => config,
-        Err(e) => return usage_error(e),
+        Err(exit) => return exit,
     };
     match serve(config, clock) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("time-server: {e:#}");
+            eprintln!("{}: {e:#}", PROGRAM.name);
             ExitCode::FAILURE
         }
     }
 }
 
-/// `--help` and `--version` print and succeed; anything else is a bad
-/// command line: exit 2 with the first line of clap's message.
-fn usage_error(e: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    match e.kind() {
-        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = e.print();
-            ExitCode::SUCCESS
-        }
-        _ => {
-            let text = e.render().to_string();
-            eprintln!(
-                "{}",
-                text.lines().next().unwrap_or("error: invalid arguments")
-            );
-            ExitCode::from(2)
-        }
-    }
-}
-
 fn serve(config: Config, clock: SystemClock) -> anyhow::Result<()> {
-    let sink = LogSink::start(config.sink_options()).context("starting the log writer")?;
+    let sink = LogSink::start(PROGRAM, config.log_options()).context("starting the log writer")?;
     init_logger(&sink).context("installing the logger")?;
     let mut runtime = if config.workers() == 1 {
         tokio::runtime::Builder::new_current_thread()
@@ -69,24 +45,17 @@ fn serve(config: Config, clock: SystemClock) -> anyhow::Result<()> {
     let result = runtime.block_on(async {
         // Handlers first, so a SIGTERM right after readiness is never the
         // default "terminate at once".
-        let mut signals = signal::listen().context("installing signal handlers")?;
+        let stop = Stop::new();
+        stop.on_signals().context("installing signal handlers")?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let mut setup = Setup::new(config.serve_options(), config.shutdown_delay);
-        setup.clock = clock;
-        setup.zone = zone::process_zone();
-        sink.register(&setup.registry)
+        let mut service = Service::new(config.serve_options(), config.shutdown_delay);
+        service.clock = clock;
+        service.zone = process_zone();
+        sink.register(&service.registry)
             .context("registering log metrics")?;
-
-        let shutdown = Shutdown::new();
-        let trigger = shutdown.clone();
-        tokio::spawn(async move {
-            let name = signals.recv().await;
-            log::info!("received {name}: shutting down");
-            trigger.trigger();
-        });
-        run(listener, setup, shutdown).await.context("serving")
+        run(listener, service, stop).await.context("serving")
     });
     // Runtime first (its tasks may still log), then the log: everything
     // queued is written and the file fsync'ed before the process exits.

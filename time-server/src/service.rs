@@ -6,13 +6,11 @@ use hyper::{Response, StatusCode};
 use time_core::tz::TimeZone;
 use time_core::{GoTime, SystemClock};
 
-use crate::admin::{Admin, AdminEndpoint};
-use crate::respond::{self, Body, JSON};
-use crate::router::{Endpoints, Route};
+use crate::kit::{self, Admin, AdminEndpoint, Body, Endpoints, Route, JSON};
 
 /// The endpoints of the time service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     /// `/time`: `{"time":"<Go time.Now().String()>"}`.
     Time,
     /// `/nanotime`: `{"nanoTime":"<UnixNano>"}`.
@@ -21,19 +19,20 @@ pub enum Endpoint {
     Admin(AdminEndpoint),
 }
 
-/// What the endpoints read: the clock (monotonic readings count from its
-/// start, as Go's from process start), the zone and the admin state.
+/// The time service's route table, and what its endpoints read: the clock
+/// (monotonic readings count from its start, as Go's from process start),
+/// the zone and the admin state.
 #[derive(Debug, Clone)]
-pub struct TimeService {
+pub(crate) struct TimeEndpoints {
     clock: SystemClock,
     zone: TimeZone,
     admin: Admin,
 }
 
-impl TimeService {
-    /// The service; `clock` should be started at process start-up.
-    pub fn new(clock: SystemClock, zone: TimeZone, admin: Admin) -> Self {
-        TimeService { clock, zone, admin }
+impl TimeEndpoints {
+    /// The endpoints; `clock` should be started at process start-up.
+    pub(crate) fn new(clock: SystemClock, zone: TimeZone, admin: Admin) -> Self {
+        TimeEndpoints { clock, zone, admin }
     }
 
     fn now(&self) -> Result<GoTime, time_core::Error> {
@@ -59,23 +58,14 @@ impl TimeService {
     }
 }
 
-impl Endpoints for TimeService {
+impl Endpoints for TimeEndpoints {
     type Endpoint = Endpoint;
 
     fn route(&self, path: &str) -> Option<Route<Endpoint>> {
         match path {
-            "/time" => Some(Route {
-                label: "/time",
-                endpoint: Endpoint::Time,
-            }),
-            "/nanotime" => Some(Route {
-                label: "/nanotime",
-                endpoint: Endpoint::NanoTime,
-            }),
-            _ => Admin::route(path).map(|r| Route {
-                label: r.label,
-                endpoint: Endpoint::Admin(r.endpoint),
-            }),
+            "/time" => Some(Route::new("/time", Endpoint::Time)),
+            "/nanotime" => Some(Route::new("/nanotime", Endpoint::NanoTime)),
+            _ => Admin::route(path).map(|route| route.map(Endpoint::Admin)),
         }
     }
 
@@ -86,11 +76,11 @@ impl Endpoints for TimeService {
             Endpoint::Admin(admin) => return self.admin.get(admin),
         };
         match body {
-            Ok(body) => respond::with_body(StatusCode::OK, JSON, body),
+            Ok(body) => kit::response(StatusCode::OK, JSON, body),
             Err(e) => {
                 // Only a clock before 1970 or past 2262 (UnixNano) gets here.
                 log::error!("reading the clock failed: {e}");
-                respond::request_error(StatusCode::INTERNAL_SERVER_ERROR, "clock unavailable")
+                kit::error_response(StatusCode::INTERNAL_SERVER_ERROR, "clock unavailable")
             }
         }
     }
@@ -99,19 +89,17 @@ impl Endpoints for TimeService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::Health;
+    use crate::kit::Health;
+    use crate::run::PROGRAM;
     use http_body_util::BodyExt;
     use time_core::FixedZone;
 
-    fn service(zone: TimeZone) -> TimeService {
-        TimeService::new(
-            SystemClock::start(),
-            zone,
-            Admin::new(prometheus::Registry::new(), Health::new()),
-        )
+    fn service(zone: TimeZone) -> TimeEndpoints {
+        let admin = Admin::new(PROGRAM, prometheus::Registry::new(), Health::new());
+        TimeEndpoints::new(SystemClock::start(), zone, admin.unwrap())
     }
 
-    async fn body(endpoint: Endpoint, s: &TimeService) -> String {
+    async fn body(endpoint: Endpoint, s: &TimeEndpoints) -> String {
         let r = s.get(endpoint);
         assert_eq!(r.headers()["content-type"], "application/json");
         String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()

@@ -1,5 +1,6 @@
-//! The serving kit as the log sidecar uses it: `serve_admin` on a listener
-//! bound to port 0, probed by a real HTTP/1.1 client.
+//! The serving kit as the log sidecar uses it: the admin endpoints alone,
+//! served through the stop sequence until the program's work is done, on a
+//! listener bound to port 0, probed by a real HTTP/1.1 client.
 
 mod common;
 
@@ -7,31 +8,37 @@ use std::time::Duration;
 
 use common::{eventually, get, sample, Conn};
 use prometheus::Registry;
-use time_server::{serve_admin, Health, Shutdown};
+use time_server::kit::{Admin, Linger, Program, ServeOptions, Server, Shutdown, Stop};
 use tokio::net::TcpListener;
 
-struct Admin {
+const PROGRAM: Program = Program {
+    name: "admin-test",
+    prefix: "admin_test",
+    version: "1.0.0",
+};
+
+struct AdminPort {
     addr: std::net::SocketAddr,
-    health: Health,
-    shutdown: Shutdown,
+    stop: Stop,
+    /// The program's own work is done: the admin port may close.
+    done: Shutdown,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-async fn start_admin() -> Admin {
+async fn start_admin() -> AdminPort {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let health = Health::new();
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(serve_admin(
-        listener,
-        Registry::new(),
-        health.clone(),
-        shutdown.clone(),
-    ));
-    Admin {
+    let (stop, done, registry) = (Stop::new(), Shutdown::new(), Registry::new());
+    let admin = Admin::new(PROGRAM, registry.clone(), stop.health().clone()).unwrap();
+    let server = Server::new(PROGRAM, admin, &registry, ServeOptions::default()).unwrap();
+    let task = tokio::spawn(
+        stop.clone()
+            .serve(server, listener, Linger::Until(done.clone())),
+    );
+    AdminPort {
         addr,
-        health,
-        shutdown,
+        stop,
+        done,
         task,
     }
 }
@@ -50,11 +57,11 @@ async fn probes_follow_the_health_state() {
         "not ready before start-up completes"
     );
 
-    admin.health.set_ready();
+    admin.stop.ready();
     let ready = get(admin.addr, "/readyz").await;
     assert_eq!((ready.status, ready.body.as_str()), (200, "ready\n"));
 
-    admin.health.set_not_ready();
+    admin.stop.begin();
     assert_eq!(get(admin.addr, "/readyz").await.status, 503);
     assert_eq!(
         get(admin.addr, "/healthz").await.status,
@@ -119,20 +126,30 @@ async fn metrics_count_the_requests_made_and_errors_are_json() {
         "the /metrics request itself"
     );
     assert!(text.contains("process_resident_memory_bytes "), "{text}");
+    assert_eq!(count(r#"admin_test_build_info{version="1.0.0"}"#), 1.0);
 }
 
 #[tokio::test]
-async fn shutdown_stops_accepting_and_returns() {
+async fn the_port_answers_until_the_work_is_done_then_stops_accepting() {
     let admin = start_admin().await;
+    admin.stop.ready();
     let mut idle = Conn::open(admin.addr).await;
     assert_eq!(idle.request("GET", "/healthz").await.status, 200);
 
-    admin.shutdown.trigger();
+    // Stopping began (SIGTERM): not ready, but still answering while the
+    // program drains its own work.
+    admin.stop.begin();
+    let mut lingering = Conn::open(admin.addr).await;
+    assert_eq!(lingering.request("GET", "/readyz").await.status, 503);
+    assert_eq!(lingering.request("GET", "/healthz").await.status, 200);
+    assert!(!admin.task.is_finished());
+
+    admin.done.trigger();
     let result = tokio::time::timeout(Duration::from_secs(10), admin.task)
         .await
-        .expect("serve_admin returns soon after shutdown")
+        .expect("serving returns soon after the work is done")
         .expect("task did not panic");
-    result.expect("serve_admin ends without error");
+    result.expect("serving ends without error");
     assert!(
         idle.closed_within(Duration::from_secs(5)).await,
         "idle keep-alive connection closed"

@@ -11,54 +11,37 @@ use common::test_env::missing;
 use common::{get, sample, start_server, Conn};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use time_server::server::ServeOptions;
+use time_server::kit::ServeOptions;
 
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Go's `Time.String()`: "2006-01-02 15:04:05.999999999 -0700 MST m=+0.000000001",
-/// parsed back into (unix nanos, zone name, monotonic nanos).
-fn parse_go_string(s: &str) -> (i128, String, i128) {
+/// Go's `Time.String()`, "2006-01-02 15:04:05.999999999 -0700 MST
+/// m=+0.000000001", split into its wall time with the fraction padded to
+/// nine digits (so that wall times compare as text), the zone name, and the
+/// monotonic reading in nanoseconds.
+fn parse_go_string(s: &str) -> (String, String, i128) {
     let parts: Vec<&str> = s.split(' ').collect();
     assert_eq!(parts.len(), 5, "five fields in {s:?}");
-    let date: Vec<i64> = parts[0].split('-').map(|p| p.parse().unwrap()).collect();
     let (clock, frac) = parts[1].split_once('.').unwrap_or((parts[1], ""));
     assert!(!frac.ends_with('0'), "Go trims trailing zeros: {s:?}");
     assert!(frac.len() <= 9);
-    let hms: Vec<i64> = clock.split(':').map(|p| p.parse().unwrap()).collect();
-    let offset = parts[2];
-    assert!(
-        offset.len() == 5 && (offset.starts_with('+') || offset.starts_with('-')),
-        "{s:?}"
-    );
-    let sign = if offset.starts_with('-') { -1 } else { 1 };
-    let off_secs = sign
-        * (offset[1..3].parse::<i64>().unwrap() * 3600 + offset[3..5].parse::<i64>().unwrap() * 60);
-    let nanos: i128 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<9}").parse().unwrap()
-    };
-    let secs =
-        days_from_civil(date[0], date[1], date[2]) * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2]
-            - off_secs;
+    assert_eq!(parts[2], "+0000", "{s:?}");
     let mono = parts[4].strip_prefix("m=+").expect("m=+ suffix");
     let (m_secs, m_frac) = mono.split_once('.').expect("m= has 9 decimals");
     assert_eq!(m_frac.len(), 9, "{s:?}");
     let mono_nanos =
         m_secs.parse::<i128>().unwrap() * 1_000_000_000 + m_frac.parse::<i128>().unwrap();
     (
-        i128::from(secs) * 1_000_000_000 + nanos,
+        format!("{} {clock}.{frac:0<9}", parts[0]),
         parts[3].to_string(),
         mono_nanos,
     )
+}
+
+/// The wall time of `nanos` since the epoch in UTC, as [`parse_go_string`]
+/// returns it, from time-core's Go formatter (checked against Go itself).
+fn wall_time(nanos: i128) -> String {
+    let instant = time_core::Timestamp::from_unix_nano(nanos as i64);
+    let text = time_core::GoTime::new(instant, time_core::FixedZone::UTC).to_string();
+    parse_go_string(&format!("{text} m=+0.000000000")).0
 }
 
 fn now_nanos() -> i128 {
@@ -95,14 +78,15 @@ async fn time_and_nanotime_bodies_are_gos() {
         zone, "UTC",
         "no TZ in the test process's view of run(): UTC"
     );
+    let (before_wall, after_wall) = (wall_time(before), wall_time(after));
     assert!(
-        before <= t1 && t1 <= t2 && t2 <= after,
-        "{before} {t1} {t2} {after}"
+        before_wall <= t1 && t1 <= t2 && t2 <= after_wall,
+        "{before_wall} {t1} {t2} {after_wall}"
     );
     assert!(0 < m1 && m1 < m2, "monotonic readings increase: {m1} {m2}");
     assert!(
-        m2 - m1 >= t2 - t1 - 1_000_000,
-        "monotonic advances with wall time"
+        m2 - m1 <= after - before,
+        "monotonic advances with wall time: {m1} {m2} within {before}..{after}"
     );
 
     let nano = conn.request("GET", "/nanotime").await;
@@ -160,7 +144,7 @@ async fn head_404_405_and_probes() {
     }
     assert_eq!(conn.request("GET", "/healthz").await.body, "ok\n");
     assert_eq!(conn.request("GET", "/readyz").await.status, 200);
-    server.health.set_not_ready();
+    server.stop.health().set_not_ready();
     assert_eq!(conn.request("GET", "/readyz").await.status, 503);
     assert_eq!(conn.request("GET", "/healthz").await.status, 200);
     // A query string does not change the route.

@@ -143,10 +143,10 @@ async fn oversized_heads_and_bodies_are_refused() {
 async fn an_h2_connection_is_kept_between_requests_until_the_idle_timeout() {
     use http_body_util::{BodyExt, Empty};
     use hyper_util::rt::{TokioExecutor, TokioIo};
-    let options = time_server::server::ServeOptions {
+    let options = time_server::kit::ServeOptions {
         header_read_timeout: Duration::from_millis(300),
         idle_timeout: Duration::from_millis(1500),
-        ..time_server::server::ServeOptions::default()
+        ..time_server::kit::ServeOptions::default()
     };
     let server = start_server(options, Duration::ZERO).await;
     let stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();

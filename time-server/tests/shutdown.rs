@@ -9,7 +9,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{eventually, get, start_server, Conn};
-use time_server::server::ServeOptions;
+use time_server::kit::ServeOptions;
 
 #[tokio::test]
 async fn readiness_flips_serving_continues_and_in_flight_requests_complete() {
@@ -26,10 +26,10 @@ async fn readiness_flips_serving_continues_and_in_flight_requests_complete() {
         .unwrap();
 
     let began = Instant::now();
-    server.shutdown.trigger();
+    server.stop.begin();
     // Readiness fails at once, on a new connection...
     assert_eq!(get(server.addr, "/readyz").await.status, 503);
-    assert!(!server.health.is_ready());
+    assert!(!server.stop.health().is_ready());
     // ...while serving continues, on kept-alive and new connections alike.
     assert_eq!(kept_alive.request("GET", "/nanotime").await.status, 200);
     assert_eq!(get(server.addr, "/time").await.status, 200);
@@ -93,7 +93,7 @@ async fn a_request_that_never_finishes_is_cut_at_the_drain_timeout() {
     })
     .await;
     let began = Instant::now();
-    server.shutdown.trigger();
+    server.stop.begin();
     let result = tokio::time::timeout(Duration::from_secs(5), server.task)
         .await
         .expect("run returns at the drain timeout")

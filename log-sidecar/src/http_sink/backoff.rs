@@ -7,7 +7,7 @@
 use std::hash::{BuildHasher, RandomState};
 use std::time::Duration;
 
-use time_server::shutdown::Shutdown;
+use time_server::kit::Shutdown;
 
 /// The first retry waits at most this long.
 pub(crate) const BASE: Duration = Duration::from_millis(100);

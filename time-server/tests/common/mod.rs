@@ -168,14 +168,13 @@ pub fn sample(metrics: &str, series: &str) -> Option<f64> {
 // The time server, in process: bound to 127.0.0.1:0, stopped through its
 // Shutdown.
 
-use time_server::run::{run, Setup};
-use time_server::server::ServeOptions;
-use time_server::{Health, Shutdown};
+use time_server::kit::{ServeOptions, Stop};
+use time_server::{run, Service};
 
 pub struct TestServer {
     pub addr: SocketAddr,
-    pub shutdown: Shutdown,
-    pub health: Health,
+    /// What SIGTERM would do: `stop.begin()`.
+    pub stop: Stop,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -184,20 +183,14 @@ pub struct TestServer {
 pub async fn start_server(options: ServeOptions, shutdown_delay: Duration) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let setup = Setup::new(options, shutdown_delay);
-    let health = setup.health.clone();
-    let shutdown = Shutdown::new();
-    let task = tokio::spawn(run(listener, setup, shutdown.clone()));
+    let stop = Stop::new();
+    let service = Service::new(options, shutdown_delay);
+    let task = tokio::spawn(run(listener, service, stop.clone()));
     eventually("server ready", || async {
         get(addr, "/readyz").await.status == 200
     })
     .await;
-    TestServer {
-        addr,
-        shutdown,
-        health,
-        task,
-    }
+    TestServer { addr, stop, task }
 }
 
 /// Options with short timeouts for tests that wait for them.
@@ -227,18 +220,24 @@ impl Process {
     /// Starts the binary with `args` (plus `--listen 127.0.0.1:0`), stdout
     /// and stderr to files in `dir`, and waits for its start-up line.
     pub fn start(dir: &Path, args: &[&str]) -> Process {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_time-server"));
+        command.args(["--listen", "127.0.0.1:0"]).args(args);
+        Process::spawn(command, dir)
+    }
+
+    /// Starts `command` with stdout and stderr to files in `dir`, and waits
+    /// for its start-up line (`listening on <addr>`) in either.
+    pub fn spawn(mut command: Command, dir: &Path) -> Process {
         let stdout = dir.join("stdout.log");
         let stderr = dir.join("stderr.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_time-server"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
+        let child = command
             .env("RUST_LOG", "info")
             .env_remove("TZ")
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()
-            .expect("start time-server");
+            .expect("start the program");
         let mut process = Process {
             child,
             addr: "127.0.0.1:1".parse().unwrap(),
@@ -247,7 +246,7 @@ impl Process {
         };
         let deadline = Instant::now() + DEADLINE;
         process.addr = loop {
-            let out = std::fs::read_to_string(&process.stdout).unwrap_or_default();
+            let out = process.stdout_text() + &process.stderr_text();
             if let Some(addr) = out.lines().find_map(|l| {
                 let rest = l.split(" listening on ").nth(1)?;
                 rest.split(' ').next()?.parse().ok()
@@ -256,7 +255,7 @@ impl Process {
             }
             if let Ok(Some(status)) = process.child.try_wait() {
                 panic!(
-                    "time-server exited with {status} before listening: {}",
+                    "the program exited with {status} before listening: {}",
                     std::fs::read_to_string(&process.stderr).unwrap_or_default()
                 );
             }

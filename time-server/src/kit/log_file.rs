@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 
 /// How often a broken file is tried again, and how often the path is
 /// checked for still naming the file we hold open.
-pub const RETRY_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Where and how much to keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileOptions {
+pub struct LogFileOptions {
     /// The live file; rotated files get `.1`, `.2`, … appended.
     pub path: PathBuf,
     /// The live file is rotated before it would grow past this (a single
@@ -29,7 +29,7 @@ pub struct FileOptions {
 
 /// Why a batch (or part of it) did not reach the file.
 #[derive(Debug, thiserror::Error)]
-pub enum FileError {
+pub(crate) enum FileError {
     /// Opening (or creating) the file failed.
     #[error("cannot open log file {path}: {source}")]
     Open {
@@ -62,19 +62,19 @@ pub enum FileError {
     },
 }
 
-/// The outcome of writing one batch.
+/// What one batch did to the file.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Written {
+pub(crate) struct Appended {
     /// Bytes that reached the file.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
     /// How many rotations happened.
-    pub rotations: u32,
+    pub(crate) rotations: u32,
 }
 
 /// The open log file and its rotation state.
 #[derive(Debug)]
-pub struct LogFile {
-    options: FileOptions,
+pub(crate) struct LogFile {
+    options: LogFileOptions,
     file: Option<File>,
     /// (device, inode) of `file`, to notice the path being replaced or deleted.
     identity: (u64, u64),
@@ -85,7 +85,7 @@ pub struct LogFile {
 
 impl LogFile {
     /// Prepares the file; it is opened on the first write.
-    pub fn new(options: FileOptions) -> Self {
+    pub(crate) fn new(options: LogFileOptions) -> Self {
         LogFile {
             options,
             file: None,
@@ -97,7 +97,7 @@ impl LogFile {
     }
 
     /// The live file's path.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.options.path
     }
 
@@ -105,8 +105,8 @@ impl LogFile {
     /// not written are lost; the part that was written stays, and a line cut
     /// by a failing write is truncated away so the file holds only whole
     /// lines.
-    pub fn write_batch(&mut self, batch: &[u8]) -> Result<Written, (Written, FileError)> {
-        let mut done = Written::default();
+    pub(crate) fn write_batch(&mut self, batch: &[u8]) -> Result<Appended, (Appended, FileError)> {
+        let mut done = Appended::default();
         if let Err(e) = self.ensure_open() {
             return Err((done, e));
         }
@@ -152,7 +152,7 @@ impl LogFile {
     }
 
     /// Flushes the file to disk (at shutdown).
-    pub fn sync(&mut self) -> io::Result<()> {
+    pub(crate) fn sync(&mut self) -> io::Result<()> {
         match &self.file {
             Some(file) => file.sync_all(),
             None => Ok(()),
@@ -261,7 +261,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("app.log");
         // Each line is 10 bytes; 35 bytes hold 3 lines.
-        let mut file = LogFile::new(FileOptions {
+        let mut file = LogFile::new(LogFileOptions {
             path: path.clone(),
             max_bytes: 35,
             max_files: 2,
@@ -291,7 +291,7 @@ mod tests {
     fn a_line_longer_than_the_limit_is_written_whole() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("app.log");
-        let mut file = LogFile::new(FileOptions {
+        let mut file = LogFile::new(LogFileOptions {
             path: path.clone(),
             max_bytes: 8,
             max_files: 1,
@@ -308,7 +308,7 @@ mod tests {
         let logs = dir.path().join("logs");
         fs::create_dir(&logs).unwrap();
         let path = logs.join("app.log");
-        let mut file = LogFile::new(FileOptions {
+        let mut file = LogFile::new(LogFileOptions {
             path: path.clone(),
             max_bytes: 1 << 20,
             max_files: 1,
@@ -339,7 +339,7 @@ mod tests {
     fn dev_full_reports_enospc_without_panicking() {
         // /dev/full accepts an append-mode open and fails every write with
         // ENOSPC: a disk that is full from the start.
-        let mut file = LogFile::new(FileOptions {
+        let mut file = LogFile::new(LogFileOptions {
             path: PathBuf::from("/dev/full"),
             max_bytes: 1 << 20,
             max_files: 1,

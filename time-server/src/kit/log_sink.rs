@@ -24,33 +24,46 @@ use std::time::{Duration, Instant};
 
 use prometheus::{IntCounter, IntCounterVec, Opts, Registry};
 
-use crate::log_file::{FileError, FileOptions, LogFile};
+use super::log_file::{FileError, LogFile, LogFileOptions};
+use super::Program;
 
 /// Default bound of the queue.
-pub const DEFAULT_QUEUE_BYTES: usize = 8 << 20;
+const DEFAULT_QUEUE_BYTES: usize = 8 << 20;
 
 /// With the idle hook installed, a queue this full wakes the writer even
 /// though the runtime is still busy, so a saturated server's lines are not
 /// held back for long.
-pub const WAKE_BYTES: usize = 64 << 10;
+pub(crate) const WAKE_BYTES: usize = 64 << 10;
 
 /// How often a persisting file error is reported on stderr.
-pub const REPORT_INTERVAL: Duration = Duration::from_secs(60);
+pub(crate) const REPORT_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Where the sink writes.
 #[derive(Debug, Clone)]
-pub struct SinkOptions {
+pub struct LogOptions {
     /// Write every line to stdout (the container log); off only in tests.
     pub stdout: bool,
     /// The log file, if any.
-    pub file: Option<FileOptions>,
+    pub file: Option<LogFileOptions>,
     /// Records that do not fit in this many queued bytes are dropped.
     pub queue_bytes: usize,
 }
 
-/// The sink's counters, registered with [`LogSink::register`].
+impl Default for LogOptions {
+    /// stdout only, 8 MiB of queue.
+    fn default() -> Self {
+        LogOptions {
+            stdout: true,
+            file: None,
+            queue_bytes: DEFAULT_QUEUE_BYTES,
+        }
+    }
+}
+
+/// The sink's counters (`<prefix>_log_*`), registered with
+/// [`LogSink::register`].
 #[derive(Debug, Clone)]
-struct SinkMetrics {
+struct LogMetrics {
     write_errors: IntCounterVec,
     dropped: IntCounterVec,
     rotations: IntCounter,
@@ -58,32 +71,32 @@ struct SinkMetrics {
     bytes: IntCounterVec,
 }
 
-impl SinkMetrics {
-    fn new() -> Self {
+impl LogMetrics {
+    fn new(program: &Program) -> Self {
         let vec = |name: &str, help: &str, label: &str| {
-            IntCounterVec::new(Opts::new(name, help), &[label])
-                .expect("static metric options are valid")
+            IntCounterVec::new(Opts::new(program.metric(name), help), &[label])
+                .expect("metric options with a valid prefix are valid")
         };
-        let m = SinkMetrics {
+        let m = LogMetrics {
             write_errors: vec(
-                "time_server_log_write_errors_total",
+                "log_write_errors_total",
                 "Failed log writes, by target (stdout or file).",
                 "target",
             ),
             dropped: vec(
-                "time_server_log_lines_dropped_total",
+                "log_lines_dropped_total",
                 "Log lines lost: queue_full (never written anywhere) or file_error (written to stdout only).",
                 "reason",
             ),
-            rotations: IntCounter::new("time_server_log_rotations_total", "Log file rotations.")
-                .expect("static metric options are valid"),
+            rotations: IntCounter::new(program.metric("log_rotations_total"), "Log file rotations.")
+                .expect("metric options with a valid prefix are valid"),
             batches: IntCounter::new(
-                "time_server_log_batches_total",
+                program.metric("log_batches_total"),
                 "Batches the log writer took from the queue; each is one write per target.",
             )
-            .expect("static metric options are valid"),
+            .expect("metric options with a valid prefix are valid"),
             bytes: vec(
-                "time_server_log_bytes_total",
+                "log_bytes_total",
                 "Log bytes written, by target (stdout or file).",
                 "target",
             ),
@@ -122,7 +135,7 @@ struct Shared {
     /// Wakes [`LogSink::flush`] callers when a batch is done.
     done: Condvar,
     queue_bytes: usize,
-    metrics: SinkMetrics,
+    metrics: LogMetrics,
     /// An idle hook is installed: records leave the waking to it.
     deferred: AtomicBool,
     /// A record was queued without waking the writer.
@@ -130,13 +143,13 @@ struct Shared {
 }
 
 impl Shared {
-    fn new(queue_bytes: usize) -> Self {
+    fn new(program: &Program, queue_bytes: usize) -> Self {
         Shared {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
             done: Condvar::new(),
             queue_bytes,
-            metrics: SinkMetrics::new(),
+            metrics: LogMetrics::new(program),
             deferred: AtomicBool::new(false),
             pending: AtomicBool::new(false),
         }
@@ -169,23 +182,24 @@ pub struct LogSink {
     writer: Option<JoinHandle<()>>,
 }
 
-/// The `io::Write` end records are written into (env_logger's pipe target).
-/// Each `write` call is taken as whole records.
+/// The `io::Write` end records are written into (a logger's output, e.g.
+/// env_logger's pipe target). Each `write` call is taken as whole records.
 #[derive(Debug, Clone)]
-pub struct QueueWriter {
+pub struct LogWriter {
     shared: Arc<Shared>,
 }
 
 impl LogSink {
-    /// Starts the writer thread.
-    pub fn start(options: SinkOptions) -> io::Result<Self> {
-        let shared = Arc::new(Shared::new(options.queue_bytes));
+    /// Starts the writer thread; its metrics and stderr reports carry
+    /// `program`'s names.
+    pub fn start(program: Program, options: LogOptions) -> io::Result<Self> {
+        let shared = Arc::new(Shared::new(&program, options.queue_bytes));
         let file = options.file.map(LogFile::new);
         let stdout = options.stdout;
         let thread_shared = Arc::clone(&shared);
         let writer = std::thread::Builder::new()
             .name("log-writer".into())
-            .spawn(move || write_loop(&thread_shared, stdout, file))?;
+            .spawn(move || write_loop(&thread_shared, program.name, stdout, file))?;
         Ok(LogSink {
             shared,
             writer: Some(writer),
@@ -193,8 +207,8 @@ impl LogSink {
     }
 
     /// A writer for the logger.
-    pub fn writer(&self) -> QueueWriter {
-        QueueWriter {
+    pub fn writer(&self) -> LogWriter {
+        LogWriter {
             shared: Arc::clone(&self.shared),
         }
     }
@@ -203,7 +217,7 @@ impl LogSink {
     /// until it is dropped (with the runtime), records logged on a thread
     /// that calls the hook no longer wake the writer thread themselves; the
     /// hook does when the runtime thread runs out of work, or a record does
-    /// once [`WAKE_BYTES`] are queued.
+    /// once 64 KiB are queued.
     pub fn idle_hook(&self) -> IdleHook {
         self.shared.deferred.store(true, Ordering::SeqCst);
         IdleHook {
@@ -265,7 +279,7 @@ impl Drop for LogSink {
     }
 }
 
-impl Write for QueueWriter {
+impl Write for LogWriter {
     fn write(&mut self, record: &[u8]) -> io::Result<usize> {
         self.push(record);
         Ok(record.len())
@@ -277,7 +291,7 @@ impl Write for QueueWriter {
     }
 }
 
-impl QueueWriter {
+impl LogWriter {
     /// Queues `record` (whole lines), or drops and counts it if the queue
     /// is full; never blocks on I/O.
     pub fn push(&self, record: &[u8]) {
@@ -358,7 +372,7 @@ fn bytecount_lines(bytes: &[u8]) -> u64 {
 }
 
 /// The writer thread: swap the queue out, write it, repeat.
-fn write_loop(shared: &Shared, stdout: bool, mut file: Option<LogFile>) {
+fn write_loop(shared: &Shared, program: &str, stdout: bool, mut file: Option<LogFile>) {
     let metrics = &shared.metrics;
     let mut batch: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut reporter = ErrorReporter::default();
@@ -381,7 +395,7 @@ fn write_loop(shared: &Shared, stdout: bool, mut file: Option<LogFile>) {
             if let Some(file) = file.as_mut() {
                 if let Err(e) = file.sync() {
                     eprintln!(
-                        "time-server: fsync of log file {} failed: {e}",
+                        "{program}: fsync of log file {} failed: {e}",
                         file.path().display()
                     );
                 }
@@ -422,7 +436,7 @@ fn write_loop(shared: &Shared, stdout: bool, mut file: Option<LogFile>) {
                     if !matches!(error, FileError::Backoff { .. }) {
                         metrics.write_errors.with_label_values(&["file"]).inc();
                     }
-                    reporter.report(&error, lost);
+                    reporter.report(program, &error, lost);
                 }
             }
         }
@@ -441,7 +455,7 @@ struct ErrorReporter {
 }
 
 impl ErrorReporter {
-    fn report(&mut self, error: &FileError, lost: u64) {
+    fn report(&mut self, program: &str, error: &FileError, lost: u64) {
         self.lost_since += lost;
         if matches!(error, FileError::Backoff { .. }) {
             return;
@@ -454,7 +468,7 @@ impl ErrorReporter {
             return;
         }
         eprintln!(
-            "time-server: {error}; {} log lines not written to the file since the last report (stdout has them); retrying",
+            "{program}: {error}; {} log lines not written to the file since the last report (stdout has them); retrying",
             self.lost_since
         );
         self.last = Some(now);
@@ -462,27 +476,29 @@ impl ErrorReporter {
     }
 }
 
-/// Makes `sink` the destination of the `log` crate's records, filtered as
-/// `RUST_LOG` says (`info` when unset), laid out as env_logger's default
-/// format (see [`crate::log_format`]).
-pub fn init_logger(sink: &LogSink) -> Result<(), log::SetLoggerError> {
-    crate::log_format::QueueLogger::from_env(sink.writer()).install()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const PROGRAM: Program = Program {
+        name: "test",
+        prefix: "test",
+        version: "0",
+    };
+
     fn file_sink(path: &std::path::Path, queue_bytes: usize) -> LogSink {
-        LogSink::start(SinkOptions {
-            stdout: false,
-            file: Some(FileOptions {
-                path: path.to_path_buf(),
-                max_bytes: 1 << 20,
-                max_files: 2,
-            }),
-            queue_bytes,
-        })
+        LogSink::start(
+            PROGRAM,
+            LogOptions {
+                stdout: false,
+                file: Some(LogFileOptions {
+                    path: path.to_path_buf(),
+                    max_bytes: 1 << 20,
+                    max_files: 2,
+                }),
+                queue_bytes,
+            },
+        )
         .unwrap()
     }
 
@@ -512,8 +528,8 @@ mod tests {
     fn a_full_queue_drops_and_counts_instead_of_blocking() {
         // No writer thread: the queue only fills, as when the disk and
         // stdout are slower than the requests.
-        let shared = Arc::new(Shared::new(32));
-        let mut writer = QueueWriter {
+        let shared = Arc::new(Shared::new(&PROGRAM, 32));
+        let mut writer = LogWriter {
             shared: Arc::clone(&shared),
         };
         for _ in 0..10 {

@@ -26,7 +26,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::shutdown::Shutdown;
+use super::Shutdown;
 
 const NONE: u64 = u64::MAX;
 

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use hyper::Method;
 use prometheus::{
-    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry,
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
 };
 
 /// Request latency buckets, in seconds: these endpoints answer in
@@ -24,7 +23,7 @@ const DURATION_BUCKETS: &[f64] = &[
 /// `http_requests_total`, `http_request_duration_seconds`,
 /// `http_requests_in_flight`.
 #[derive(Clone, Debug)]
-pub struct HttpMetrics {
+pub(crate) struct HttpMetrics {
     requests: IntCounterVec,
     duration: HistogramVec,
     in_flight: IntGauge,
@@ -47,7 +46,7 @@ struct Resolved {
 
 impl HttpMetrics {
     /// Creates the metrics and registers them into `registry`.
-    pub fn register(registry: &Registry) -> prometheus::Result<Self> {
+    pub(crate) fn register(registry: &Registry) -> prometheus::Result<Self> {
         let requests = IntCounterVec::new(
             Opts::new(
                 "http_requests_total",
@@ -79,8 +78,14 @@ impl HttpMetrics {
     }
 
     /// Records one answered request. `route` is a label from the route
-    /// table (or [`OTHER_ROUTE`](crate::router::OTHER_ROUTE)), never a raw path.
-    pub fn observe(&self, method: &Method, route: &'static str, status: u16, elapsed: Duration) {
+    /// table (or [`OTHER_ROUTE`](super::OTHER_ROUTE)), never a raw path.
+    pub(crate) fn observe(
+        &self,
+        method: &Method,
+        route: &'static str,
+        status: u16,
+        elapsed: Duration,
+    ) {
         let method = method_label(method);
         let seconds = elapsed.as_secs_f64();
         let find = |list: &[Resolved]| {
@@ -120,7 +125,7 @@ impl HttpMetrics {
 
     /// Counts a request as in flight until the returned guard is dropped
     /// (also when the client goes away and the request future is dropped).
-    pub fn in_flight(&self) -> InFlight<'_> {
+    pub(crate) fn in_flight(&self) -> InFlight<'_> {
         self.in_flight.inc();
         InFlight(&self.in_flight)
     }
@@ -129,7 +134,7 @@ impl HttpMetrics {
 /// Decrements `http_requests_in_flight` when dropped. It borrows the gauge
 /// rather than cloning its `Arc`: two atomic operations fewer per request.
 #[derive(Debug)]
-pub struct InFlight<'a>(&'a IntGauge);
+pub(crate) struct InFlight<'a>(&'a IntGauge);
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
@@ -139,7 +144,7 @@ impl Drop for InFlight<'_> {
 
 /// The method label: the standard methods by name, anything else `other`,
 /// because a client can send any token as a method.
-pub fn method_label(method: &Method) -> &'static str {
+pub(crate) fn method_label(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
         Method::HEAD => "HEAD",
@@ -162,33 +167,6 @@ fn itoa_status(status: u16) -> [u8; 3] {
         b'0' + (s / 10 % 10) as u8,
         b'0' + (s % 10) as u8,
     ]
-}
-
-/// Registers the process collector (`process_cpu_seconds_total`,
-/// `process_resident_memory_bytes`, open fds, ...) for this process.
-/// Registering it a second time into the same registry is not an error, so
-/// both a binary and the kit may call this.
-pub fn register_process_metrics(registry: &Registry) -> prometheus::Result<()> {
-    let collector = prometheus::process_collector::ProcessCollector::for_self();
-    match registry.register(Box::new(collector)) {
-        Ok(()) | Err(prometheus::Error::AlreadyReg) => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Registers `<prefix>_build_info{version="..."} 1`, the usual way to
-/// export which build is running.
-pub fn register_build_info(
-    registry: &Registry,
-    name: &str,
-    version: &str,
-) -> prometheus::Result<()> {
-    let info = IntGaugeVec::new(
-        Opts::new(name, "Build information; the value is always 1."),
-        &["version"],
-    )?;
-    info.with_label_values(&[version]).set(1);
-    registry.register(Box::new(info))
 }
 
 #[cfg(test)]
@@ -240,16 +218,5 @@ mod tests {
             out.contains(r#"http_request_duration_seconds_count{route="/time"} 3"#),
             "{out}"
         );
-    }
-
-    #[test]
-    fn process_metrics_may_be_registered_twice() {
-        let registry = Registry::new();
-        register_process_metrics(&registry).unwrap();
-        register_process_metrics(&registry).unwrap();
-        register_build_info(&registry, "x_build_info", "1.2.3").unwrap();
-        let out = text(&registry);
-        assert!(out.contains("process_resident_memory_bytes"), "{out}");
-        assert!(out.contains(r#"x_build_info{version="1.2.3"} 1"#), "{out}");
     }
 }

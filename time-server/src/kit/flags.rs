@@ -1,9 +1,40 @@
-//! Parsers for the duration and size values of both binaries' flags, so
-//! `--drain-timeout 10s` and `--log-max-bytes 10MiB` mean the same thing
-//! everywhere and a bad value gets the same one-line reason. They return
-//! `String` errors because that is what clap's `value_parser` wants.
+//! Command lines the same way for every program on the kit: a bad flag or
+//! value exits 2 with a one-line reason, `--help` and `--version` print and
+//! exit 0, and durations and sizes are written alike (`--drain-timeout
+//! 10s`, `--log-max-bytes 10MiB`). The value parsers return `String`
+//! errors because that is what clap's `value_parser` wants.
 
+use std::process::ExitCode;
 use std::time::Duration;
+
+/// Parses the command line and environment into `C`, or says why not:
+/// `Err` holds the exit code after `--help` or `--version` were printed
+/// (0) or a bad command line was reported on one line of stderr (2).
+pub fn parse_flags<C: clap::Parser>() -> Result<C, ExitCode> {
+    use clap::error::ErrorKind;
+    C::try_parse().map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let text = e.render().to_string();
+            usage_error(
+                text.lines()
+                    .next()
+                    .unwrap_or("invalid arguments")
+                    .trim_start_matches("error: "),
+            )
+        }
+    })
+}
+
+/// Reports a bad command line that clap could not tell (values that
+/// contradict each other) on one line of stderr: exit code 2.
+pub fn usage_error(reason: &str) -> ExitCode {
+    eprintln!("error: {reason}");
+    ExitCode::from(2)
+}
 
 /// Parses a duration written as Go's `time.ParseDuration` writes them: one
 /// or more `<number><unit>` parts, units `ns`, `us` (or `µs`), `ms`, `s`,
@@ -12,7 +43,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use time_server::config_values::parse_duration;
+/// use time_server::kit::parse_duration;
 /// assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
 /// assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
 /// assert!(parse_duration("10").is_err());
@@ -84,7 +115,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// ambiguous (1000 or 1024?).
 ///
 /// ```
-/// use time_server::config_values::parse_bytes;
+/// use time_server::kit::parse_bytes;
 /// assert_eq!(parse_bytes("10MiB"), Ok(10 * 1024 * 1024));
 /// assert_eq!(parse_bytes("64k"), Ok(65536));
 /// assert!(parse_bytes("10MB").is_err());

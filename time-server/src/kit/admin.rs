@@ -1,23 +1,16 @@
-//! The operational endpoints every binary of the pod serves: `/healthz`
+//! The operational endpoints every program on the kit serves: `/healthz`
 //! (liveness), `/readyz` (readiness) and `/metrics` (Prometheus text
 //! format). [`Admin`] is a route table of its own so that a server can add
-//! these to its routes (time-server) or serve them alone ([`serve_admin`],
-//! the log sidecar).
-
-use std::io;
-use std::sync::Arc;
+//! these to its routes (time-server, through [`Route::map`]) or serve them
+//! alone (the log sidecar's admin port).
 
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Response, StatusCode};
 use prometheus::{Encoder, Registry, TextEncoder};
-use tokio::net::TcpListener;
 
-use crate::health::Health;
-use crate::metrics::register_process_metrics;
-use crate::respond::{self, Body, TEXT};
-use crate::router::{Endpoints, Route};
-use crate::server::{ServeOptions, Server};
-use crate::shutdown::Shutdown;
+use super::respond::{self, Body, TEXT};
+use super::router::{Endpoints, Route};
+use super::{Health, Program};
 
 /// The three admin endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,9 +31,13 @@ pub struct Admin {
 }
 
 impl Admin {
-    /// Admin endpoints over `registry` and `health`.
-    pub fn new(registry: Registry, health: Health) -> Self {
-        Admin { registry, health }
+    /// Admin endpoints over `registry` and `health`. Registers `program`'s
+    /// process metrics and build info ([`Program::register_metrics`]) into
+    /// `registry`, which `/metrics` exports with whatever else is
+    /// registered there.
+    pub fn new(program: Program, registry: Registry, health: Health) -> prometheus::Result<Self> {
+        program.register_metrics(&registry)?;
+        Ok(Admin { registry, health })
     }
 
     /// The admin route of `path`, if it is one.
@@ -57,12 +54,12 @@ impl Admin {
     /// The GET answer of an admin endpoint.
     pub fn get(&self, endpoint: AdminEndpoint) -> Response<Body> {
         match endpoint {
-            AdminEndpoint::Healthz => respond::with_body(StatusCode::OK, TEXT, "ok\n"),
+            AdminEndpoint::Healthz => respond::response(StatusCode::OK, TEXT, "ok\n"),
             AdminEndpoint::Readyz if self.health.is_ready() => {
-                respond::with_body(StatusCode::OK, TEXT, "ready\n")
+                respond::response(StatusCode::OK, TEXT, "ready\n")
             }
             AdminEndpoint::Readyz => {
-                respond::with_body(StatusCode::SERVICE_UNAVAILABLE, TEXT, "not ready\n")
+                respond::response(StatusCode::SERVICE_UNAVAILABLE, TEXT, "not ready\n")
             }
             AdminEndpoint::Metrics => self.metrics(),
         }
@@ -73,12 +70,12 @@ impl Admin {
         let mut body = Vec::with_capacity(8 * 1024);
         if let Err(e) = encoder.encode(&self.registry.gather(), &mut body) {
             log::error!("encoding metrics failed: {e}");
-            return respond::request_error(
+            return respond::error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "metrics encoding failed",
             );
         }
-        let mut response = respond::with_body(StatusCode::OK, TEXT, body);
+        let mut response = respond::response(StatusCode::OK, TEXT, body);
         if let Ok(value) = HeaderValue::from_str(encoder.format_type()) {
             response.headers_mut().insert(CONTENT_TYPE, value);
         }
@@ -96,26 +93,4 @@ impl Endpoints for Admin {
     fn get(&self, endpoint: AdminEndpoint) -> Response<Body> {
         Admin::get(self, endpoint)
     }
-}
-
-/// Serves `/healthz`, `/readyz` and `/metrics` on an already-bound
-/// listener until `shutdown` fires, then stops accepting and drains
-/// in-flight requests (at most [`ServeOptions::default`]'s drain timeout,
-/// 5 s).
-///
-/// Registers the HTTP metrics (`http_requests_total`, ...) and the process
-/// collector (`process_*`, tolerated if already registered) into
-/// `registry`; the caller registers its own metrics into the same registry.
-/// Each request is logged at info level (see [`crate::request_log`]).
-pub async fn serve_admin(
-    listener: TcpListener,
-    registry: prometheus::Registry,
-    health: Health,
-    shutdown: Shutdown,
-) -> std::io::Result<()> {
-    register_process_metrics(&registry).map_err(io::Error::other)?;
-    let admin = Admin::new(registry.clone(), health);
-    let server =
-        Server::new(admin, &registry, ServeOptions::default()).map_err(io::Error::other)?;
-    Arc::new(server).serve(listener, shutdown).await
 }

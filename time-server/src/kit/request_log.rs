@@ -10,9 +10,13 @@ use std::time::Duration;
 
 use hyper::Method;
 
+use super::Program;
+
 /// Numbers and emits request lines.
-#[derive(Debug, Default)]
-pub struct RequestLog {
+#[derive(Debug)]
+pub(crate) struct RequestLog {
+    /// `<prefix>::request_log`, see [`Program::request_log_target`].
+    target: String,
     // A mutex rather than an atomic: the number is taken and the line handed
     // to the logger under one lock, so lines reach the log in number order
     // even when several worker threads answer at once.
@@ -20,13 +24,16 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
-    /// A log whose first line is `#1`.
-    pub fn new() -> Self {
-        RequestLog::default()
+    /// A log whose first line is `#1`, logged with `program`'s target.
+    pub(crate) fn new(program: &Program) -> Self {
+        RequestLog {
+            target: program.request_log_target(),
+            seq: Mutex::new(0),
+        }
     }
 
-    /// Logs one request at info level (target `time_server::request_log`).
-    pub fn record(&self, method: &Method, path: &str, status: u16, elapsed: Duration) {
+    /// Logs one request at info level.
+    pub(crate) fn record(&self, method: &Method, path: &str, status: u16, elapsed: Duration) {
         MESSAGE.with(|cell| {
             // A logger that logs from inside (never ours) gets its own buffer.
             let mut own = String::new();
@@ -57,7 +64,7 @@ impl RequestLog {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             *seq += 1;
             push_decimal(message, *seq);
-            log::info!("{message}");
+            log::info!(target: &self.target, "{message}");
         });
     }
 }

@@ -19,10 +19,10 @@ pub const JSON: HeaderValue = HeaderValue::from_static("application/json");
 pub const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 /// What the kit's routes allow: every route is a read-only GET (HEAD is
 /// derived from it).
-pub const ALLOWED: &str = "GET, HEAD";
+const ALLOWED: &str = "GET, HEAD";
 
 /// A response with `status`, `content_type` and `body`.
-pub fn with_body(
+pub fn response(
     status: StatusCode,
     content_type: HeaderValue,
     body: impl Into<Bytes>,
@@ -33,12 +33,12 @@ pub fn with_body(
     response
 }
 
-/// A JSON body encoded from `value`, newline-terminated like Go's encoder.
-pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
-    let mut body = Vec::with_capacity(64);
-    time_core::write_go_json(&mut body, value)
-        .expect("serializing a struct of strings into a Vec cannot fail");
-    with_body(status, JSON, body)
+/// A JSON body encoded from `value`, newline-terminated so that a
+/// terminal shows it whole.
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response<Body> {
+    let mut body = serde_json::to_vec(value).expect("a struct of strings always serializes");
+    body.push(b'\n');
+    response(status, JSON, body)
 }
 
 #[derive(Serialize)]
@@ -51,7 +51,7 @@ struct ErrorBody<'a> {
 }
 
 /// 404 for a path the route table does not know.
-pub fn not_found(path: &str) -> Response<Body> {
+pub(crate) fn not_found(path: &str) -> Response<Body> {
     json(
         StatusCode::NOT_FOUND,
         &ErrorBody {
@@ -63,7 +63,7 @@ pub fn not_found(path: &str) -> Response<Body> {
 }
 
 /// 405 for a known path asked with a method it does not answer.
-pub fn method_not_allowed(method: &Method, path: &str) -> Response<Body> {
+pub(crate) fn method_not_allowed(method: &Method, path: &str) -> Response<Body> {
     let mut response = json(
         StatusCode::METHOD_NOT_ALLOWED,
         &ErrorBody {
@@ -78,8 +78,9 @@ pub fn method_not_allowed(method: &Method, path: &str) -> Response<Body> {
     response
 }
 
-/// An error that is about the request as a whole (413, 408, 400).
-pub fn request_error(status: StatusCode, error: &str) -> Response<Body> {
+/// An error answer that is about the request as a whole (413, 408, 400)
+/// or the server (500): `{"error":"<error>"}`.
+pub fn error_response(status: StatusCode, error: &str) -> Response<Body> {
     json(
         status,
         &ErrorBody {
@@ -92,7 +93,7 @@ pub fn request_error(status: StatusCode, error: &str) -> Response<Body> {
 
 /// The HEAD answer for a GET response: same status and headers, including
 /// the `Content-Length` the GET body would have, and no body.
-pub fn head_of(get: Response<Body>) -> Response<Body> {
+pub(crate) fn head_of(get: Response<Body>) -> Response<Body> {
     use hyper::body::Body as _;
     let (mut parts, body) = get.into_parts();
     let len = body.size_hint().exact().unwrap_or(0);
@@ -116,7 +117,7 @@ mod tests {
         assert_eq!(r.headers()[CONTENT_TYPE], JSON);
         assert_eq!(
             body_of(r).await,
-            "{\"error\":\"not found\",\"path\":\"/nope\\\"\\u003cx\\u003e\"}\n"
+            "{\"error\":\"not found\",\"path\":\"/nope\\\"<x>\"}\n"
         );
         let r = method_not_allowed(&Method::POST, "/time");
         assert_eq!(r.status(), 405);
@@ -129,7 +130,7 @@ mod tests {
 
     #[tokio::test]
     async fn head_keeps_headers_and_length_but_no_body() {
-        let r = head_of(with_body(StatusCode::OK, JSON, "{\"a\":1}\n"));
+        let r = head_of(response(StatusCode::OK, JSON, "{\"a\":1}\n"));
         assert_eq!(r.headers()[CONTENT_LENGTH], "8");
         assert_eq!(r.headers()[CONTENT_TYPE], JSON);
         assert_eq!(body_of(r).await, "");

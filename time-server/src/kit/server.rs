@@ -28,12 +28,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::conn_deadlines::{self, Activity, Close, Watched};
-use crate::metrics::HttpMetrics;
-use crate::request_log::RequestLog;
-use crate::respond::{self, Body};
-use crate::router::{Endpoints, OTHER_ROUTE};
-use crate::shutdown::Shutdown;
+use super::conn_deadlines::{self, Activity, Close, Watched};
+use super::http_metrics::HttpMetrics;
+use super::request_log::RequestLog;
+use super::respond::{self, Body};
+use super::router::{Endpoints, OTHER_ROUTE};
+use super::{Program, Shutdown};
 
 /// The future hyper gets for each request: the answer itself when the
 /// request had no body, the body-reading pipeline otherwise.
@@ -110,8 +110,11 @@ pub struct Server<E> {
 }
 
 impl<E: Endpoints> Server<E> {
-    /// A server for `endpoints`, its HTTP metrics registered into `registry`.
+    /// A server for `endpoints`, its HTTP metrics registered into
+    /// `registry`, its request lines logged with `program`'s target. Serve
+    /// it with [`Stop::serve`](super::Stop::serve).
     pub fn new(
+        program: Program,
         endpoints: E,
         registry: &Registry,
         options: ServeOptions,
@@ -119,14 +122,13 @@ impl<E: Endpoints> Server<E> {
         Ok(Server {
             endpoints,
             metrics: HttpMetrics::register(registry)?,
-            log: RequestLog::new(),
+            log: RequestLog::new(&program),
             options,
         })
     }
 
-    /// The endpoints this server answers with.
-    pub fn endpoints(&self) -> &E {
-        &self.endpoints
+    pub(crate) fn drain_timeout(&self) -> Duration {
+        self.options.drain_timeout
     }
 
     /// Accepts connections on `listener` until `shutdown` fires, then stops
@@ -135,7 +137,7 @@ impl<E: Endpoints> Server<E> {
     ///
     /// Errors of single connections or of `accept` (e.g. out of file
     /// descriptors) are logged and never end the loop.
-    pub async fn serve(
+    pub(crate) async fn serve(
         self: Arc<Self>,
         listener: TcpListener,
         shutdown: Shutdown,
@@ -266,10 +268,8 @@ impl<E: Endpoints> Server<E> {
         }
     }
 
-    /// Answers one request: what every connection calls for a request with
-    /// a body, public so that tests and other transports can drive the
-    /// pipeline directly.
-    pub async fn handle<B>(&self, request: Request<B>) -> Response<Body>
+    /// Answers one request that has a body.
+    async fn handle<B>(&self, request: Request<B>) -> Response<Body>
     where
         B: HttpBody<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -285,7 +285,7 @@ impl<E: Endpoints> Server<E> {
 
     /// Answers a request whose body is already complete (empty), without
     /// awaiting anything.
-    pub fn handle_now<B: HttpBody>(&self, request: &Request<B>) -> Response<Body> {
+    fn handle_now<B: HttpBody>(&self, request: &Request<B>) -> Response<Body> {
         let started = std::time::Instant::now();
         let _in_flight = self.metrics.in_flight();
         self.answer(started, request.method(), request.uri().path(), Ok(()))
@@ -334,13 +334,13 @@ impl<E: Endpoints> Server<E> {
         match tokio::time::timeout(self.options.header_read_timeout, limited.collect()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(
-                respond::request_error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
+                respond::error_response(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
             ),
-            Ok(Err(_)) => Err(respond::request_error(
+            Ok(Err(_)) => Err(respond::error_response(
                 StatusCode::BAD_REQUEST,
                 "bad request body",
             )),
-            Err(_) => Err(respond::request_error(
+            Err(_) => Err(respond::error_response(
                 StatusCode::REQUEST_TIMEOUT,
                 "request body not received in time",
             )),

@@ -5,7 +5,7 @@
 
 use hyper::Response;
 
-use crate::respond::Body;
+use super::Body;
 
 /// A known path: its metrics label (a `'static` string from the route table,
 /// never the raw path) and the endpoint that answers it.
@@ -15,6 +15,23 @@ pub struct Route<E> {
     pub label: &'static str,
     /// Which endpoint answers.
     pub endpoint: E,
+}
+
+impl<E> Route<E> {
+    /// The route labelled `label` (in the HTTP metrics), answered by
+    /// `endpoint`.
+    pub const fn new(label: &'static str, endpoint: E) -> Self {
+        Route { label, endpoint }
+    }
+
+    /// The same route answered by another endpoint type: how a server
+    /// embeds another route table (the admin endpoints) in its own.
+    pub fn map<F>(self, f: impl FnOnce(E) -> F) -> Route<F> {
+        Route {
+            label: self.label,
+            endpoint: f(self.endpoint),
+        }
+    }
 }
 
 /// The label of every path the route table does not know.

@@ -10,7 +10,7 @@ use tokio::sync::watch;
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let shutdown = time_server::shutdown::Shutdown::new();
+/// let shutdown = time_server::kit::Shutdown::new();
 /// let waiter = shutdown.clone();
 /// let task = tokio::spawn(async move { waiter.wait().await; "stopped" });
 /// shutdown.trigger();

@@ -1,5 +1,7 @@
-//! The log line layout, env_logger's default with microsecond timestamps:
-//! `[2026-11-26T18:35:54.950883Z INFO  time_server::request_log] GET /time 200 78us #1`.
+//! The time service's log lines: env_logger's default layout with
+//! microsecond timestamps,
+//! `[2026-11-26T18:35:54.950883Z INFO  time_server::request_log] GET /time 200 78us #1`,
+//! written by the process's logger into the kit's [`LogSink`].
 //!
 //! env_logger still decides which records are logged (`RUST_LOG`, its
 //! filter syntax), but the line is written here, straight into the sink's
@@ -13,13 +15,21 @@ use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use log::{Level, Log, Metadata, Record};
+use time_core::{FixedZone, GoTime, Timestamp};
 
-use crate::log_sink::QueueWriter;
+use crate::kit::{LogSink, LogWriter};
+
+/// Makes `sink` the destination of the `log` crate's records, filtered as
+/// `RUST_LOG` says (`info` when unset), laid out as env_logger's default
+/// format.
+pub fn init_logger(sink: &LogSink) -> Result<(), log::SetLoggerError> {
+    QueueLogger::from_env(sink.writer()).install()
+}
 
 /// Appends one record as a line: `[<time> <LEVEL> <target>] <message>\n`,
 /// continuation lines of a multi-line message indented by 4 spaces (as
 /// env_logger does).
-pub fn write_line(out: &mut Vec<u8>, now: SystemTime, record: &Record<'_>) {
+fn write_line(out: &mut Vec<u8>, now: SystemTime, record: &Record<'_>) {
     out.push(b'[');
     write_rfc3339_micros(out, now);
     out.extend_from_slice(level_column(record.level()));
@@ -58,7 +68,7 @@ fn level_column(level: Level) -> &'static [u8] {
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` in UTC (times before 1970 print as 1970).
-pub fn write_rfc3339_micros(out: &mut Vec<u8>, now: SystemTime) {
+fn write_rfc3339_micros(out: &mut Vec<u8>, now: SystemTime) {
     let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     // Under load hundreds of lines share a second: the date and time of
@@ -66,21 +76,34 @@ pub fn write_rfc3339_micros(out: &mut Vec<u8>, now: SystemTime) {
     // each time.
     let (cached, mut prefix) = SECOND.get();
     if cached != secs {
-        let (year, month, day) = civil_from_days((secs / 86_400) as i64);
-        let rem = secs % 86_400;
-        prefix = *b"0000-00-00T00:00:00.";
-        put_digits(&mut prefix[0..4], year.clamp(0, 9999) as u64);
-        put_digits(&mut prefix[5..7], u64::from(month));
-        put_digits(&mut prefix[8..10], u64::from(day));
-        put_digits(&mut prefix[11..13], rem / 3600);
-        put_digits(&mut prefix[14..16], rem / 60 % 60);
-        put_digits(&mut prefix[17..19], rem % 60);
+        prefix = second_prefix(secs);
         SECOND.set((secs, prefix));
     }
     let mut micros = *b"000000Z";
-    put_digits(&mut micros[..6], u64::from(since.subsec_micros()));
+    let mut value = since.subsec_micros();
+    for digit in micros[..6].iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
     out.extend_from_slice(&prefix);
     out.extend_from_slice(&micros);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.` of a whole second: Go's RFC 3339 of a time with
+/// no fraction, in UTC, is that with a `Z` for the dot. A clock past the
+/// year 9999, which RFC 3339 cannot write, shows the last second it can.
+fn second_prefix(secs: u64) -> [u8; 20] {
+    let whole = i64::try_from(secs)
+        .ok()
+        .and_then(|secs| Timestamp::new(secs, 0).ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let text = GoTime::new(whole, FixedZone::UTC).rfc3339_nano();
+    let mut prefix: [u8; 20] = text
+        .as_bytes()
+        .try_into()
+        .unwrap_or(*b"9999-12-31T23:59:59Z");
+    prefix[19] = b'.';
+    prefix
 }
 
 thread_local! {
@@ -89,40 +112,17 @@ thread_local! {
     static SECOND: Cell<(u64, [u8; 20])> = const { Cell::new((u64::MAX, [0; 20])) };
 }
 
-/// Writes `value`'s last `digits.len()` decimal digits, zero-padded.
-fn put_digits(digits: &mut [u8], mut value: u64) {
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (value % 10) as u8;
-        value /= 10;
-    }
-}
-
-/// The civil date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// The process's logger: env_logger's filter, this module's layout, the
 /// sink's queue.
 #[derive(Debug)]
-pub struct QueueLogger {
+struct QueueLogger {
     filter: env_logger::Logger,
-    queue: QueueWriter,
+    queue: LogWriter,
 }
 
 impl QueueLogger {
     /// Filters as `RUST_LOG` says (`info` when unset) and queues into `queue`.
-    pub fn from_env(queue: QueueWriter) -> Self {
+    fn from_env(queue: LogWriter) -> Self {
         let filter =
             env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
                 .build();
@@ -130,7 +130,7 @@ impl QueueLogger {
     }
 
     /// Installs this logger for the `log` macros.
-    pub fn install(self) -> Result<(), log::SetLoggerError> {
+    fn install(self) -> Result<(), log::SetLoggerError> {
         let max = self.filter.filter();
         log::set_boxed_logger(Box::new(self))?;
         log::set_max_level(max);
