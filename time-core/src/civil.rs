@@ -22,6 +22,7 @@ impl Civil {
     /// second count cannot overflow; the arithmetic itself runs in `i64`
     /// (128-bit division is a slow library call), since the day count of
     /// any such input fits easily.
+    #[inline(always)] // see `GoTime::civil`
     pub fn from_local_seconds(local_secs: i128) -> Civil {
         let (days, sod) = match i64::try_from(local_secs) {
             Ok(s) => (s.div_euclid(SECS_PER_DAY), s.rem_euclid(SECS_PER_DAY)),
