@@ -4,14 +4,14 @@
 //! usage errors (exit 2), found here rather than minutes later.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use hyper::Uri;
 use time_server::kit::{parse_bytes, parse_duration};
 
-use crate::http_sink::{self, HttpSinkConfig};
+use crate::discovery::literal_dir;
+use crate::http_sink::{HttpSinkConfig, SinkError};
 use crate::record::PodMetadata;
 
 /// The checkpoint's default file name, beside the first followed path.
@@ -55,11 +55,11 @@ pub struct Config {
     pub format: Format,
 
     /// Also POST every line as NDJSON to this http:// URL.
-    #[arg(long, env = "HTTP_SINK", value_parser = parse_sink_url)]
-    pub http_sink: Option<Uri>,
+    #[arg(long, env = "HTTP_SINK")]
+    pub http_sink: Option<String>,
 
     /// At most this many lines per sink request.
-    #[arg(long, env = "SINK_BATCH_LINES", default_value = "1000", value_parser = parse_positive)]
+    #[arg(long, env = "SINK_BATCH_LINES", default_value = "1000")]
     pub sink_batch_lines: usize,
 
     /// At most this many bytes per sink request (e.g. 1MiB).
@@ -114,18 +114,6 @@ pub struct Config {
     pub node_name: Option<String>,
 }
 
-fn parse_sink_url(s: &str) -> Result<Uri, String> {
-    http_sink::parse_url(s).map_err(|e| e.to_string())
-}
-
-fn parse_positive(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(e) => Err(format!("{s:?}: {e}")),
-    }
-}
-
 impl Config {
     /// Checks what single flags cannot: how values relate to each other.
     pub fn validate(&self) -> Result<(), String> {
@@ -141,26 +129,20 @@ impl Config {
                 self.max_buffer_bytes, self.max_line_bytes
             ));
         }
-        if self.sink_batch_bytes == 0 {
-            return Err("--sink-batch-bytes must be at least 1".into());
+        if self.poll_interval.is_zero() {
+            return Err("--poll-interval must be more than 0s".into());
         }
-        if self.sink_timeout.is_zero() || self.poll_interval.is_zero() {
-            return Err("--sink-timeout and --poll-interval must be more than 0s".into());
-        }
+        self.sink_config().map_err(|e| e.to_string())?;
         Ok(())
     }
 
-    /// The checkpoint file: as given, or beside the first path.
+    /// The checkpoint file: as given, or in the directory of the first
+    /// path (before its first wildcard).
     pub fn checkpoint_path(&self) -> PathBuf {
-        if let Some(p) = &self.checkpoint_file {
-            return p.clone();
+        match &self.checkpoint_file {
+            Some(path) => path.clone(),
+            None => literal_dir(&self.paths[0]).join(DEFAULT_CHECKPOINT_NAME),
         }
-        let first = Path::new(&self.paths[0]);
-        let dir = first
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty() && !d.to_string_lossy().contains(['*', '?', '[']))
-            .unwrap_or(Path::new("."));
-        dir.join(DEFAULT_CHECKPOINT_NAME)
     }
 
     /// The Downward-API metadata added to JSON lines.
@@ -173,14 +155,19 @@ impl Config {
         }
     }
 
-    /// The HTTP sink's settings, when one is configured.
-    pub fn sink_config(&self) -> Option<HttpSinkConfig> {
-        self.http_sink.clone().map(|url| HttpSinkConfig {
+    /// The HTTP sink's settings when one is configured, or why they are
+    /// unusable.
+    pub fn sink_config(&self) -> Result<Option<HttpSinkConfig>, SinkError> {
+        let Some(url) = &self.http_sink else {
+            return Ok(None);
+        };
+        HttpSinkConfig::new(
             url,
-            batch_lines: self.sink_batch_lines,
-            batch_bytes: usize::try_from(self.sink_batch_bytes).unwrap_or(usize::MAX),
-            request_timeout: self.sink_timeout,
-        })
+            self.sink_batch_lines,
+            usize::try_from(self.sink_batch_bytes).unwrap_or(usize::MAX),
+            self.sink_timeout,
+        )
+        .map(Some)
     }
 }
 
@@ -207,9 +194,9 @@ mod tests {
         assert_eq!(c.stdout_pipe_bytes, 1024 * 1024);
         assert_eq!(
             c.checkpoint_path(),
-            Path::new("/var/log/time-service/.log-sidecar-checkpoint.json")
+            std::path::Path::new("/var/log/time-service/.log-sidecar-checkpoint.json")
         );
-        assert!(c.sink_config().is_none());
+        assert!(c.sink_config().unwrap().is_none());
     }
 
     #[test]
@@ -226,6 +213,10 @@ mod tests {
         assert!(parse(&["--path", "/a", "--http-sink", "https://x/"]).is_err());
         assert!(parse(&["--path", "/a", "--format", "xml"]).is_err());
         assert!(parse(&["--path", "/a", "--stdout-pipe-bytes", "-1"]).is_err());
+        let sink = ["--path", "/a", "--http-sink", "http://x/"];
+        assert!(parse(&[&sink[..], &["--sink-batch-lines", "0"]].concat()).is_err());
+        assert!(parse(&[&sink[..], &["--sink-timeout", "0s"]].concat()).is_err());
+        assert!(parse(&sink).is_ok());
         let e = parse(&["--path", "/a", "--max-buffer-bytes", "1KiB"]).unwrap_err();
         assert!(e.contains("--max-buffer-bytes"), "{e}");
     }

@@ -39,7 +39,7 @@ use time_server::kit::Shutdown;
 use crate::record::{PodMetadata, Record};
 use backoff::Backoff;
 use batches::{Batches, Encoded};
-use metrics::{RequestResult, SinkMetrics};
+use metrics::{HttpSinkMetrics, RequestResult};
 
 /// The NDJSON media type: one JSON object per line.
 pub const CONTENT_TYPE_NDJSON: &str = "application/x-ndjson";
@@ -54,19 +54,51 @@ const MAX_ANSWER_BYTES: usize = 64 * 1024;
 /// closed costs a failed request.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What the HTTP sink needs to know, from the sidecar's flags.
+/// What the HTTP sink needs to know, from the sidecar's flags: checked
+/// once, when it is made ([`HttpSinkConfig::new`]).
 #[derive(Debug, Clone)]
 pub struct HttpSinkConfig {
-    /// Where to POST (`--http-sink`); `http://` only, see [`parse_url`].
-    pub url: Uri,
-    /// At most this many lines per request (`--sink-batch-lines`).
-    pub batch_lines: usize,
-    /// At most this many body bytes per request (`--sink-batch-bytes`),
-    /// except that a single longer line is sent alone.
-    pub batch_bytes: usize,
-    /// A request with no complete answer after this long is abandoned and
-    /// retried (`--sink-timeout`). Also bounds connecting.
-    pub request_timeout: Duration,
+    url: Uri,
+    batch_lines: usize,
+    batch_bytes: usize,
+    request_timeout: Duration,
+}
+
+impl HttpSinkConfig {
+    /// The sink's settings, or why they are unusable:
+    /// - `url`: where to POST (`--http-sink`), an absolute
+    ///   `http://host[:port][/path]` URL;
+    /// - `batch_lines`: at most this many lines per request
+    ///   (`--sink-batch-lines`, at least 1);
+    /// - `batch_bytes`: at most this many body bytes per request
+    ///   (`--sink-batch-bytes`, at least 1), except that a single longer
+    ///   line is sent alone;
+    /// - `request_timeout`: a request with no complete answer after this
+    ///   long is abandoned and retried (`--sink-timeout`, more than 0s);
+    ///   it also bounds connecting.
+    pub fn new(
+        url: &str,
+        batch_lines: usize,
+        batch_bytes: usize,
+        request_timeout: Duration,
+    ) -> Result<Self, SinkError> {
+        if batch_lines == 0 || batch_bytes == 0 {
+            return Err(SinkError::InvalidConfig(
+                "--sink-batch-lines and --sink-batch-bytes must be at least 1".into(),
+            ));
+        }
+        if request_timeout.is_zero() {
+            return Err(SinkError::InvalidConfig(
+                "--sink-timeout must be more than 0s".into(),
+            ));
+        }
+        Ok(HttpSinkConfig {
+            url: parse_url(url)?,
+            batch_lines,
+            batch_bytes,
+            request_timeout,
+        })
+    }
 }
 
 /// Why the HTTP sink could not be built or could not deliver.
@@ -82,24 +114,13 @@ pub enum SinkError {
     /// same registry).
     #[error("cannot register the HTTP sink's metrics: {0}")]
     Metrics(#[from] prometheus::Error),
-    /// Shutdown began and the deadline passed before the sink took every
-    /// line (from [`HttpSink::deliver_before`]). The lines are not lost:
-    /// their checkpoint was not advanced, so the next start sends them again.
-    #[error("shutdown deadline passed before the HTTP sink took every line")]
-    ShutdownBeforeDelivery,
 }
 
-/// Checks a `--http-sink` value: an absolute `http://host[:port][/path]` URL.
-/// Use it as the clap `value_parser`, so a bad URL is a one-line usage error.
-pub fn parse_url(text: &str) -> Result<Uri, SinkError> {
+/// An absolute `http://host[:port][/path]` URL, or why not.
+fn parse_url(text: &str) -> Result<Uri, SinkError> {
     let uri: Uri = text
         .parse()
         .map_err(|e| SinkError::InvalidUrl(format!("{text:?} is not a URL ({e})")))?;
-    validate_url(&uri)?;
-    Ok(uri)
-}
-
-fn validate_url(uri: &Uri) -> Result<(), SinkError> {
     match uri.scheme_str() {
         Some(scheme) if scheme.eq_ignore_ascii_case("http") => {}
         Some(scheme) if scheme.eq_ignore_ascii_case("https") => {
@@ -124,7 +145,7 @@ fn validate_url(uri: &Uri) -> Result<(), SinkError> {
             "{uri}: needs a host, e.g. http://collector:8080/ingest"
         )));
     }
-    Ok(())
+    Ok(uri)
 }
 
 /// The HTTP output: one keep-alive HTTP/1.1 client, its backoff state and metrics.
@@ -132,7 +153,7 @@ pub struct HttpSink {
     config: HttpSinkConfig,
     client: Client<HttpConnector, Full<Bytes>>,
     backoff: Backoff,
-    metrics: SinkMetrics,
+    metrics: HttpSinkMetrics,
     /// What the last request told us, to log only the transitions.
     reachable: bool,
 }
@@ -163,17 +184,6 @@ impl HttpSink {
     /// Builds the client and registers the `log_sidecar_sink_*` metrics in
     /// `registry`. Needs no runtime and makes no connection yet.
     pub fn new(config: HttpSinkConfig, registry: &prometheus::Registry) -> Result<Self, SinkError> {
-        validate_url(&config.url)?;
-        if config.batch_lines == 0 || config.batch_bytes == 0 {
-            return Err(SinkError::InvalidConfig(
-                "sink batch limits must be at least 1 line and 1 byte".into(),
-            ));
-        }
-        if config.request_timeout.is_zero() {
-            return Err(SinkError::InvalidConfig(
-                "the sink request timeout must be longer than 0s".into(),
-            ));
-        }
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(config.request_timeout));
@@ -186,7 +196,7 @@ impl HttpSink {
             config,
             client,
             backoff: Backoff::new(backoff::BASE, backoff::CAP),
-            metrics: SinkMetrics::register(registry)?,
+            metrics: HttpSinkMetrics::register(registry)?,
             reachable: true,
         })
     }
@@ -200,8 +210,7 @@ impl HttpSink {
     /// to 30 s, or the sink's `Retry-After` seconds). Once `shutdown` is
     /// triggered the current wait ends at once and later waits are at most
     /// 1 s, so the remaining lines get every chance within the caller's drain
-    /// timeout; the caller bounds the call with `tokio::time::timeout` (or
-    /// uses [`HttpSink::deliver_before`]).
+    /// timeout; the caller bounds the call with `tokio::time::timeout`.
     ///
     /// Cancel-safe: dropping the future loses nothing, since the caller still
     /// holds the records and has not advanced its checkpoint; calling again
@@ -243,20 +252,6 @@ impl HttpSink {
             }
         }
         Ok(())
-    }
-
-    /// [`HttpSink::deliver`], giving up at `deadline` with
-    /// [`SinkError::ShutdownBeforeDelivery`]: for the final delivery at shutdown.
-    pub async fn deliver_before(
-        &mut self,
-        records: &[Record],
-        meta: &PodMetadata,
-        shutdown: &Shutdown,
-        deadline: tokio::time::Instant,
-    ) -> Result<(), SinkError> {
-        tokio::time::timeout_at(deadline, self.deliver(records, meta, shutdown))
-            .await
-            .unwrap_or(Err(SinkError::ShutdownBeforeDelivery))
     }
 
     /// Sends one batch until the sink answers something final: `None` when it
@@ -464,26 +459,15 @@ mod tests {
 
     #[test]
     fn zero_limits_are_refused() {
-        let config = HttpSinkConfig {
-            url: parse_url("http://127.0.0.1:1/").unwrap(),
-            batch_lines: 0,
-            batch_bytes: 1,
-            request_timeout: Duration::from_secs(1),
-        };
-        let registry = prometheus::Registry::new();
-        assert!(matches!(
-            HttpSink::new(config.clone(), &registry),
-            Err(SinkError::InvalidConfig(_))
-        ));
-        let config = HttpSinkConfig {
-            batch_lines: 1,
-            request_timeout: Duration::ZERO,
-            ..config
-        };
-        assert!(matches!(
-            HttpSink::new(config, &registry),
-            Err(SinkError::InvalidConfig(_))
-        ));
+        let url = "http://127.0.0.1:1/";
+        let second = Duration::from_secs(1);
+        for (lines, bytes, timeout) in [(0, 1, second), (1, 0, second), (1, 1, Duration::ZERO)] {
+            assert!(matches!(
+                HttpSinkConfig::new(url, lines, bytes, timeout),
+                Err(SinkError::InvalidConfig(_))
+            ));
+        }
+        assert!(HttpSinkConfig::new(url, 1, 1, second).is_ok());
     }
 
     #[test]

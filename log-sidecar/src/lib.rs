@@ -4,32 +4,49 @@
 //! shutdown, without losing a line: offsets are checkpointed only after
 //! delivery.
 //!
+//! A line's path, in one direction: [`discovery`] lists the paths the
+//! patterns name → the [`tailer`] tells what each is and has each followed
+//! file (`follow`) read its lines into a [`batch`] → the [`pipeline`]
+//! hands the batch to the [`outputs`] ([`stdout`], [`http_sink`]) → once
+//! every output took it, the batch's receipt goes back to the tailer, whose
+//! offsets move, and the checkpoint writer stores them.
+//!
 //! # Layout
 //! - [`config`]: flags and environment parsed once into [`config::Config`].
-//! - [`tailer`]: finds, identifies and reads the files, in bounded batches.
+//! - [`discovery`]: the paths the patterns match, and the directories to watch.
+//! - [`tailer`]: the followed files: renames, copies, resuming, batches.
+//! - `follow`: one followed file: truncation, reading its lines.
 //! - [`fingerprint`]: (device, inode) + head checksum identity of a file.
-//! - [`lines`]: bytes to records (partial lines, CRLF, long lines).
+//! - [`lines`]: bytes to lines (partial lines, CRLF, long lines).
+//! - [`batch`]: the lines of one read (records or raw bytes) and their receipt.
 //! - [`checkpoint`]: the versioned, atomically replaced offsets file.
+//! - `checkpoint_writer`: storing it beside the loop.
 //! - [`events`]: what the tailer reports, without depending on Prometheus.
 //! - [`metrics`]: those events and the outputs' counts as Prometheus metrics.
 //! - [`watch`]: inotify wake-ups, with a polling fallback.
-//! - [`output`]: the stdout output (raw or JSON lines, blocking = backpressure).
+//! - [`outputs`]: every output a batch must reach, and the form it is read in.
+//! - [`stdout`]: the stdout output (raw or JSON lines, blocking = backpressure).
 //! - [`http_sink`]: the optional HTTP sink (NDJSON batches, retries).
-//! - [`pipeline`]: read → deliver to every output → commit → checkpoint, and
-//!   the shutdown sequence.
+//! - [`pipeline`]: read → deliver → commit → checkpoint, and the shutdown
+//!   sequence.
 //! - [`record`]: the line type every output shares.
 //! - [`splice`]: raw lines that are a file's bytes go to the stdout pipe
 //!   without a second copy.
+pub mod batch;
 pub mod checkpoint;
+mod checkpoint_writer;
 pub mod config;
+pub mod discovery;
 pub mod events;
 pub mod fingerprint;
+mod follow;
 pub mod http_sink;
 pub mod lines;
 pub mod metrics;
-pub mod output;
+pub mod outputs;
 pub mod pipeline;
 pub mod record;
 pub mod splice;
+pub mod stdout;
 pub mod tailer;
 pub mod watch;

@@ -29,7 +29,7 @@ impl LineSink for Vec<Record> {
 /// without a sink, where a `Record` per line would cost more than the copy.
 ///
 /// The buffer is recycled from batch to batch and never shrinks: its bytes
-/// past [`RawLines::len`] are scratch space that file blocks are read into
+/// past the lines held are scratch space that file blocks are read into
 /// directly (see [`pass_through`]), so a recycled buffer is neither
 /// reallocated nor zeroed again.
 #[derive(Debug, Default)]
@@ -50,19 +50,25 @@ impl RawLines {
         }
     }
 
+    /// Lines already encoded for stdout (JSON lines): `buf` whole, none
+    /// of it a file's bytes.
+    pub fn encoded(buf: Vec<u8>) -> Self {
+        Self {
+            len: buf.len(),
+            buf,
+            ranges: Vec::new(),
+        }
+    }
+
     /// The encoded lines.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 
-    /// Bytes of encoded lines.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True when no line is held.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
+    /// The stretches of [`RawLines::as_bytes`] that are a file's bytes
+    /// unchanged, in order.
+    pub fn ranges(&self) -> &[FileRange] {
+        &self.ranges
     }
 
     /// `n` bytes of scratch space right after the encoded lines, to read a
@@ -104,10 +110,9 @@ impl RawLines {
         }
     }
 
-    /// The buffer and the file ranges in it, for the stdout writer (bytes
-    /// past `len` are scratch).
-    pub fn into_parts(self) -> (Vec<u8>, usize, Vec<FileRange>) {
-        (self.buf, self.len, self.ranges)
+    /// The buffer back, for the next batch to reuse.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.buf
     }
 }
 

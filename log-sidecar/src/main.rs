@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use log_sidecar::checkpoint::Checkpoint;
-use log_sidecar::config::{Config, Format};
+use log_sidecar::config::Config;
+use log_sidecar::discovery::Patterns;
 use log_sidecar::http_sink::HttpSink;
 use log_sidecar::metrics::Metrics;
-use log_sidecar::output::StdoutOutput;
-use log_sidecar::pipeline::{self, Outputs, PipelineConfig};
-use log_sidecar::tailer::{Tailer, TailerConfig};
+use log_sidecar::outputs::Outputs;
+use log_sidecar::pipeline::{self, PipelineConfig};
+use log_sidecar::stdout::Stdout;
+use log_sidecar::tailer::Tailer;
 use time_server::kit::{self, Admin, Linger, Program, ServeOptions, Server, Shutdown, Stop};
 
 /// The sidecar's names: its metrics are `log_sidecar_*`, its admin
@@ -85,37 +87,34 @@ async fn run(config: Config) -> anyhow::Result<()> {
 
     let checkpoint_path = config.checkpoint_path();
     let checkpoint = Checkpoint::load(&checkpoint_path)?;
-    let raw_lines = config.format == Format::Raw && config.http_sink.is_none();
+    let patterns = Patterns::new(
+        config.paths.clone(),
+        Checkpoint::files(&checkpoint_path).to_vec(),
+    )?;
+    let max_line_bytes = usize::try_from(config.max_line_bytes).unwrap_or(usize::MAX);
     let tailer = Tailer::new(
-        TailerConfig {
-            patterns: config.paths.clone(),
-            max_line_bytes: usize::try_from(config.max_line_bytes).unwrap_or(usize::MAX),
-            exclude: Checkpoint::files(&checkpoint_path).to_vec(),
-            raw_lines,
-        },
+        patterns,
+        max_line_bytes,
         checkpoint,
         Arc::new(metrics.clone()),
-    )?;
+    );
     let sink = config
-        .sink_config()
+        .sink_config()?
         .map(|c| HttpSink::new(c, &registry))
         .transpose()?;
     let outputs = Outputs {
-        stdout: StdoutOutput::new(config.format, config.pod_metadata())
+        stdout: Stdout::new(config.format, config.pod_metadata())
             .with_pipe_bytes(config.stdout_pipe_bytes),
         sink,
         meta: config.pod_metadata(),
     };
-    let (batch_bytes, batch_lines) = PipelineConfig::batch_limits(
-        config.max_buffer_bytes,
-        config.max_line_bytes,
-        config.sink_batch_lines,
-        raw_lines,
-    );
     let pipeline_config = PipelineConfig {
         checkpoint_path,
-        batch_bytes,
-        batch_lines,
+        batch: outputs.batch_limits(
+            config.max_buffer_bytes,
+            config.max_line_bytes,
+            config.sink_batch_lines,
+        ),
         poll_interval: config.poll_interval,
         shutdown_linger: config.shutdown_linger,
         drain_timeout: config.drain_timeout,

@@ -1,33 +1,35 @@
 //! The sidecar's one loop: read a bounded batch → deliver it to every output
-//! → only then commit the offsets and (throttled, on a blocking thread so
+//! → only then commit its receipt and (throttled, on a blocking thread so
 //! that an fsync never holds up forwarding) store the checkpoint. The
 //! stdout write of one batch overlaps the reading of the next, which is
 //! queued behind it (two batches of at most half of `--max-buffer-bytes`
 //! each); while an output is slow or down, nothing more is read, so memory
 //! stays bounded and the backlog waits in the files, not in RAM.
 //!
-//! Shutdown: readiness goes off at the signal (in `main`); the loop keeps
-//! following until the files were quiet for `--shutdown-linger` (the server
-//! beside us is stopping too and may write its last lines), then emits every
-//! complete and partial line left, stores the final checkpoint and returns,
-//! all within `--drain-timeout`; past it, it stops with an error and the
-//! undelivered lines stay un-checkpointed for the next start.
+//! Shutdown: readiness goes off at the signal (the kit's [`Stop`]); the loop
+//! keeps following until the files were quiet for `--shutdown-linger` (the
+//! server beside us is stopping too and may write its last lines), then
+//! emits every complete and partial line left, stores the final checkpoint
+//! and returns, all within `--drain-timeout`; past it, it stops with an
+//! error and the undelivered lines stay un-checkpointed for the next start.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::path::PathBuf;
 use std::pin::pin;
 use std::time::Duration;
 
 use time_server::kit::{Shutdown, Stop};
-use tokio::task::JoinHandle;
 use tokio::time::{sleep, sleep_until, timeout_at, Instant};
 
+use crate::batch::{Lines, Receipt};
 use crate::checkpoint::{Checkpoint, CheckpointError};
-use crate::http_sink::{HttpSink, SinkError};
+use crate::checkpoint_writer::CheckpointWriter;
+use crate::http_sink::SinkError;
 use crate::metrics::Metrics;
-use crate::output::{OutputError, PendingWrite, StdoutOutput};
-use crate::record::PodMetadata;
-use crate::tailer::{Batch, Tailer};
+use crate::outputs::Outputs;
+use crate::stdout::{OutputError, PendingWrite};
+use crate::tailer::{BatchLimits, Tailer};
 use crate::watch::Watcher;
 
 /// How often the checkpoint is stored at most while lines flow: after a
@@ -38,61 +40,25 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 /// While busy, patterns are re-scanned at least this often (rotations).
 const BUSY_SCAN_EVERY: Duration = Duration::from_millis(100);
 
-/// Lines per batch at least (a bigger `--sink-batch-lines` raises it).
-const MIN_BATCH_LINES: usize = 4096;
-
 /// Lines at most in a batch read while nothing is being written (at start,
 /// or after catching up): stdout gets its first lines after reading a few
 /// KiB of a backlog instead of a whole batch, and the next, full batch is
 /// read while they are written.
 const FIRST_BATCH_LINES: usize = 256;
 
-/// Bytes per batch of raw stdout lines without a sink, which are bounded
-/// in bytes only (a longer `--max-line-bytes` raises it): whatever the
-/// line length, a batch is big enough that hand-overs do not count and
-/// small enough to be still in the CPU cache when it is written (and two of
-/// them keep the RSS low).
-const RAW_BATCH_BYTES: u64 = 512 * 1024;
-
 /// How the loop behaves; see the flags of the same names.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     /// Where the checkpoint is stored.
     pub checkpoint_path: PathBuf,
-    /// Bytes per batch at most (two batches are read ahead of delivery
-    /// at most, see [`PipelineConfig::batch_limits`]).
-    pub batch_bytes: u64,
-    /// Lines per batch at most.
-    pub batch_lines: usize,
+    /// How much one batch may hold ([`Outputs::batch_limits`]).
+    pub batch: BatchLimits,
     /// Fallback re-scan period.
     pub poll_interval: Duration,
     /// Quiet time that ends following at shutdown.
     pub shutdown_linger: Duration,
     /// Total time allowed from the signal to the exit.
     pub drain_timeout: Duration,
-}
-
-impl PipelineConfig {
-    /// (bytes, lines) per batch: half of `--max-buffer-bytes` and at least
-    /// `--sink-batch-lines` lines; or, for raw stdout lines without a sink
-    /// (`raw_lines`), [`RAW_BATCH_BYTES`] or one longest line, whichever is
-    /// more, within that half, and no line bound.
-    pub fn batch_limits(
-        max_buffer_bytes: u64,
-        max_line_bytes: u64,
-        sink_batch_lines: usize,
-        raw_lines: bool,
-    ) -> (u64, usize) {
-        let half = max_buffer_bytes / 2;
-        if raw_lines {
-            (
-                half.min(RAW_BATCH_BYTES.max(max_line_bytes.saturating_add(2))),
-                usize::MAX,
-            )
-        } else {
-            (half, sink_batch_lines.max(MIN_BATCH_LINES))
-        }
-    }
 }
 
 /// Why the pipeline stopped before delivering everything.
@@ -120,17 +86,6 @@ pub enum PipelineError {
     Checkpoint(#[from] CheckpointError),
 }
 
-/// Every output a batch must reach before it counts as delivered.
-#[derive(Debug)]
-pub struct Outputs {
-    /// stdout, always on.
-    pub stdout: StdoutOutput,
-    /// The optional HTTP sink.
-    pub sink: Option<HttpSink>,
-    /// Pod metadata for the sink's JSON lines.
-    pub meta: PodMetadata,
-}
-
 /// Counts for the final log line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Summary {
@@ -144,255 +99,331 @@ pub struct Summary {
 /// Reports ready once the first scan is done; stops when `stop` begins.
 pub async fn run(
     config: PipelineConfig,
-    mut tailer: Tailer,
-    mut outputs: Outputs,
+    tailer: Tailer,
+    outputs: Outputs,
     metrics: Metrics,
     stop: Stop,
 ) -> Result<Summary, PipelineError> {
-    let shutdown = stop.shutdown().clone();
-    let mut watcher = Watcher::new(&Checkpoint::files(&config.checkpoint_path));
-    let mut summary = Summary::default();
-    let mut storer = Storer::new(config.checkpoint_path.clone(), metrics.clone());
-    let mut dirty = false;
-    let mut last_store = Instant::now();
-    let mut last_scan = Instant::now();
-    let mut last_data = Instant::now();
-    let mut drain_deadline: Option<Instant> = None;
-    let mut finishing = false;
-    let mut in_flight: VecDeque<(PendingWrite, Batch)> = VecDeque::new();
-    let reserve = config.drain_timeout / 4;
-
-    tailer.scan();
-    watcher.watch(&tailer.watch_dirs());
+    let watcher = Watcher::new(&Checkpoint::files(&config.checkpoint_path));
+    let checkpoints = CheckpointWriter::new(config.checkpoint_path.clone(), metrics.clone());
+    let now = Instant::now();
+    let mut pipeline = Pipeline {
+        drain: Drain {
+            timeout: config.drain_timeout,
+            linger: config.shutdown_linger,
+            phase: Phase::Following,
+        },
+        config,
+        tailer,
+        outputs,
+        metrics,
+        watcher,
+        checkpoints,
+        shutdown: stop.shutdown().clone(),
+        in_flight: VecDeque::new(),
+        summary: Summary::default(),
+        dirty: false,
+        rescan: false,
+        last_scan: now,
+        last_data: now,
+        last_store: now,
+    };
+    pipeline.scan();
     stop.ready();
-    let mut rescan = false;
-    loop {
-        let now = Instant::now();
-        if drain_deadline.is_none() && shutdown.is_triggered() {
-            drain_deadline = Some(now + config.drain_timeout);
-            last_data = now;
-            log::info!(
-                "shutting down: following until quiet for {:?}, then draining",
-                config.shutdown_linger
-            );
+    match pipeline.follow().await {
+        Ok(summary) => Ok(summary),
+        Err(e) => {
+            // What was delivered before the failure is not sent again.
+            pipeline
+                .checkpoints
+                .store_now(pipeline.tailer.checkpoint())
+                .await?;
+            Err(e)
         }
-        if let Some(deadline) = drain_deadline {
-            if !finishing
-                && (now.duration_since(last_data) >= config.shutdown_linger
-                    || now + reserve >= deadline)
+    }
+}
+
+/// A batch handed to stdout, and what its delivery will cover.
+#[derive(Debug)]
+struct InFlight {
+    write: PendingWrite,
+    receipt: Receipt,
+}
+
+struct Pipeline {
+    config: PipelineConfig,
+    tailer: Tailer,
+    outputs: Outputs,
+    metrics: Metrics,
+    watcher: Watcher,
+    checkpoints: CheckpointWriter,
+    shutdown: Shutdown,
+    drain: Drain,
+    /// Oldest first; two at most once the loop waits.
+    in_flight: VecDeque<InFlight>,
+    summary: Summary,
+    /// Offsets moved since the last store.
+    dirty: bool,
+    /// The fallback poll asks for a scan.
+    rescan: bool,
+    last_scan: Instant,
+    last_data: Instant,
+    last_store: Instant,
+}
+
+impl Pipeline {
+    async fn follow(&mut self) -> Result<Summary, PipelineError> {
+        loop {
+            self.watch_the_clock();
+            if self.rescan
+                || self.last_scan.elapsed() >= BUSY_SCAN_EVERY
+                || self.watcher.take_names_changed()
             {
-                finishing = true;
-                rescan = true;
+                self.scan();
+            }
+            let more = self.read_and_send().await?;
+            let waited = self.settle(more).await?;
+            self.store_if_due().await?;
+            // After a wait, look again before sleeping: lines written
+            // meanwhile are read at once (also without inotify).
+            if more || waited {
+                continue;
+            }
+            if self.drain.phase.is_finishing() {
+                if self.dirty {
+                    self.checkpoints.store_now(self.tailer.checkpoint()).await?;
+                }
+                self.checkpoints.finish().await?;
+                return Ok(self.summary);
+            }
+            self.wait_for_work().await?;
+        }
+    }
+
+    /// Moves through the stop sequence: stopping began (linger), the files
+    /// went quiet or the deadline nears (finish).
+    fn watch_the_clock(&mut self) {
+        let now = Instant::now();
+        if self.drain.phase.is_following() && self.shutdown.is_triggered() {
+            self.drain.begin(now);
+            self.last_data = now;
+        }
+        if let Phase::Lingering { deadline } = self.drain.phase {
+            let quiet = now.duration_since(self.last_data) >= self.drain.linger;
+            if quiet || now + self.drain.reserve() >= deadline {
+                self.drain.phase = Phase::Finishing { deadline };
+                self.rescan = true;
             }
         }
-        if rescan
-            || now.duration_since(last_scan) >= BUSY_SCAN_EVERY
-            || watcher.take_names_changed()
-        {
-            tailer.scan();
-            watcher.watch(&tailer.watch_dirs());
-            last_scan = now;
-            rescan = false;
-        }
+    }
 
+    fn scan(&mut self) {
+        self.tailer.scan();
+        self.watcher.watch(&self.tailer.watch_dirs());
+        self.last_scan = Instant::now();
+        self.rescan = false;
+    }
+
+    /// Reads the next batch and hands it to every output: stdout's write
+    /// runs beside us, the sink's delivery is awaited. Returns whether a
+    /// budget stopped reading (more is waiting).
+    async fn read_and_send(&mut self) -> Result<bool, PipelineError> {
         // Read the next batch while the previous one is being written and
         // queue it right behind, so stdout goes from batch to batch without
-        // waiting for us; then wait for the older batch only (two batches
-        // in memory at most). Once caught up, wait for every batch.
-        let line_budget = if in_flight.is_empty() {
-            config.batch_lines.min(FIRST_BATCH_LINES)
-        } else {
-            config.batch_lines
-        };
-        let mut batch = tailer.read_batch(config.batch_bytes, line_budget, finishing);
-        let more = batch.more;
-        if batch.lines > 0 {
-            last_data = Instant::now();
-            let pending = if batch.records.is_empty() {
-                let (buf, len, ranges) = std::mem::take(&mut batch.raw).into_parts();
-                outputs.stdout.start_raw(buf, len, ranges)
-            } else {
-                outputs.stdout.start(&batch.records)
-            };
-            if let Some(sink) = &mut outputs.sink {
-                let delivered = bounded(
-                    async {
-                        Ok(sink
-                            .deliver(&batch.records, &outputs.meta, &shutdown)
-                            .await?)
-                    },
-                    &shutdown,
-                    &mut drain_deadline,
-                    config.drain_timeout,
-                    batch.lines,
-                )
-                .await;
-                if let Err(e) = delivered {
-                    storer.store_now(tailer.checkpoint()).await?;
-                    return Err(e);
-                }
-            }
-            in_flight.push_back((pending, batch));
-        } else {
-            tailer.commit(batch);
+        // waiting for us.
+        let mut limits = self.config.batch;
+        if self.in_flight.is_empty() {
+            limits.lines = limits.lines.min(FIRST_BATCH_LINES);
         }
-        metrics.set_buffered(in_flight.iter().map(|(_, b)| b.bytes).sum());
+        let lines = self.outputs.lines();
+        let finishing = self.drain.phase.is_finishing();
+        let batch = self.tailer.read_batch(lines, limits, finishing);
+        if batch.receipt.lines == 0 {
+            self.tailer.commit(batch.receipt);
+            return Ok(batch.more);
+        }
+        self.last_data = Instant::now();
+        let Pipeline {
+            outputs,
+            drain,
+            shutdown,
+            ..
+        } = self;
+        let write = match batch.lines {
+            Lines::Raw(raw) => outputs.stdout.start_raw(raw),
+            Lines::Records(records) => {
+                let write = outputs.stdout.start(&records);
+                if let Some(sink) = &mut outputs.sink {
+                    let delivery = sink.deliver(&records, &outputs.meta, shutdown);
+                    drain
+                        .bound(shutdown, batch.receipt.lines, async { Ok(delivery.await?) })
+                        .await?;
+                }
+                write
+            }
+        };
+        self.in_flight.push_back(InFlight {
+            write,
+            receipt: batch.receipt,
+        });
+        self.metrics
+            .set_buffered(self.in_flight.iter().map(|b| b.receipt.bytes).sum());
+        Ok(batch.more)
+    }
+
+    /// Waits for the older batch's stdout write (two batches in memory at
+    /// most), or for every batch once caught up (`more` false), and commits
+    /// what was delivered. Returns whether it waited.
+    async fn settle(&mut self, more: bool) -> Result<bool, PipelineError> {
         let mut waited = false;
-        while in_flight.len() > 1 || (!more && !in_flight.is_empty()) {
-            let (pending, previous) = in_flight.pop_front().expect("in_flight is not empty");
-            let lines = previous.lines;
-            let written = bounded(
-                async { Ok(pending.finish(&mut outputs.stdout).await?) },
-                &shutdown,
-                &mut drain_deadline,
-                config.drain_timeout,
-                lines,
-            )
-            .await;
-            if let Err(e) = written {
-                storer.store_now(tailer.checkpoint()).await?;
-                return Err(e);
+        while self.in_flight.len() > 1 || (!more && !self.in_flight.is_empty()) {
+            let InFlight { write, receipt } =
+                self.in_flight.pop_front().expect("in_flight is not empty");
+            let stdout = &mut self.outputs.stdout;
+            self.drain
+                .bound(&self.shutdown, receipt.lines, async {
+                    Ok(write.finish(stdout).await?)
+                })
+                .await?;
+            self.metrics
+                .forwarded("stdout", receipt.lines, receipt.bytes);
+            if self.outputs.sink.is_some() {
+                self.metrics.forwarded("http", receipt.lines, receipt.bytes);
             }
-            metrics.forwarded("stdout", lines, previous.bytes);
-            if outputs.sink.is_some() {
-                metrics.forwarded("http", lines, previous.bytes);
-            }
-            summary.lines += lines as u64;
-            summary.bytes += previous.bytes;
-            if previous.records.is_empty() {
-                tailer.recycle(outputs.stdout.take_buffer());
-            }
-            tailer.commit(previous);
-            dirty = true;
+            self.summary.lines += receipt.lines as u64;
+            self.summary.bytes += receipt.bytes;
+            self.tailer.commit(receipt);
+            self.dirty = true;
             waited = true;
         }
-        if dirty && (finishing || last_store.elapsed() >= CHECKPOINT_EVERY) {
-            // While lines flow, a store runs beside the loop; one still
-            // running (a slow disk) defers the next instead of queueing it.
-            let stored = if finishing {
-                storer.store_now(tailer.checkpoint()).await?;
-                true
-            } else {
-                storer.start(tailer.checkpoint()).await?
-            };
-            if stored {
-                dirty = false;
-                last_store = Instant::now();
-            }
-        }
-        // After a wait, look again before sleeping: lines written
-        // meanwhile are read at once (also without inotify).
-        if more || waited {
-            continue;
-        }
-        if finishing {
-            if dirty {
-                storer.store_now(tailer.checkpoint()).await?;
-            }
-            storer.finish().await?;
-            return Ok(summary);
-        }
-
-        let linger_end =
-            drain_deadline.map(|d| (last_data + config.shutdown_linger).min(d - reserve));
-        let store_due = (dirty && !storer.is_running()).then(|| last_store + CHECKPOINT_EVERY);
-        tokio::select! {
-            _ = watcher.changed() => {}
-            _ = sleep(config.poll_interval) => { rescan = true; }
-            _ = shutdown.wait(), if drain_deadline.is_none() => {}
-            _ = sleep_until(linger_end.unwrap_or(now)), if linger_end.is_some() => {}
-            _ = sleep_until(store_due.unwrap_or(now)), if store_due.is_some() => {}
-            stored = storer.finish(), if storer.is_running() => stored?,
-        }
-    }
-}
-
-/// Stores checkpoints on a blocking thread, one at a time: a store syncs
-/// the file and its directory, which takes milliseconds, and far more on a
-/// busy disk (50 ms stalls were seen here), and forwarding must not wait
-/// for it. A crash then repeats at most what was delivered since the last
-/// store that completed.
-struct Storer {
-    path: PathBuf,
-    metrics: Metrics,
-    running: Option<JoinHandle<Result<(), CheckpointError>>>,
-}
-
-impl Storer {
-    fn new(path: PathBuf, metrics: Metrics) -> Self {
-        Self {
-            path,
-            metrics,
-            running: None,
-        }
+        Ok(waited)
     }
 
-    fn is_running(&self) -> bool {
-        self.running.is_some()
-    }
-
-    /// Starts storing `checkpoint` beside the loop; false (store it later)
-    /// while the previous store is still running. Reports the previous
-    /// store's failure.
-    async fn start(&mut self, checkpoint: Checkpoint) -> Result<bool, CheckpointError> {
-        if self.running.as_ref().is_some_and(|h| h.is_finished()) {
-            self.finish().await?;
+    /// Stores the checkpoint when offsets moved: at most every
+    /// [`CHECKPOINT_EVERY`] beside the loop while lines flow (one store
+    /// still running, a slow disk, defers the next instead of queueing
+    /// it), and at once while finishing.
+    async fn store_if_due(&mut self) -> Result<(), PipelineError> {
+        let finishing = self.drain.phase.is_finishing();
+        if !self.dirty || !(finishing || self.last_store.elapsed() >= CHECKPOINT_EVERY) {
+            return Ok(());
         }
-        if self.running.is_some() {
-            return Ok(false);
-        }
-        let path = self.path.clone();
-        self.running = Some(tokio::task::spawn_blocking(move || checkpoint.store(&path)));
-        Ok(true)
-    }
-
-    /// Waits for the running store, if any. Cancel-safe: dropped while
-    /// waiting, the store stays running and is waited for next time.
-    async fn finish(&mut self) -> Result<(), CheckpointError> {
-        if let Some(handle) = &mut self.running {
-            let result = handle.await;
-            self.running = None;
-            result.expect("storing a checkpoint does not panic")?;
-            self.metrics.checkpointed();
+        let stored = if finishing {
+            self.checkpoints.store_now(self.tailer.checkpoint()).await?;
+            true
+        } else {
+            self.checkpoints.start(self.tailer.checkpoint()).await?
+        };
+        if stored {
+            self.dirty = false;
+            self.last_store = Instant::now();
         }
         Ok(())
     }
 
-    /// Waits for the running store, then stores `checkpoint` and waits.
-    async fn store_now(&mut self, checkpoint: Checkpoint) -> Result<(), CheckpointError> {
-        self.finish().await?;
-        self.start(checkpoint).await?;
-        self.finish().await
+    /// Sleeps until something may have changed: a file (inotify), the
+    /// fallback poll, the stop signal, the end of the linger, a checkpoint
+    /// due or stored.
+    async fn wait_for_work(&mut self) -> Result<(), PipelineError> {
+        let now = Instant::now();
+        let linger_end = match self.drain.phase {
+            Phase::Lingering { deadline } => {
+                Some((self.last_data + self.drain.linger).min(deadline - self.drain.reserve()))
+            }
+            _ => None,
+        };
+        let store_due = (self.dirty && !self.checkpoints.is_running())
+            .then(|| self.last_store + CHECKPOINT_EVERY);
+        let following = self.drain.phase.is_following();
+        tokio::select! {
+            _ = self.watcher.changed() => {}
+            _ = sleep(self.config.poll_interval) => self.rescan = true,
+            _ = self.shutdown.wait(), if following => {}
+            _ = sleep_until(linger_end.unwrap_or(now)), if linger_end.is_some() => {}
+            _ = sleep_until(store_due.unwrap_or(now)), if store_due.is_some() => {}
+            stored = self.checkpoints.finish(), if self.checkpoints.is_running() => stored?,
+        }
+        Ok(())
     }
 }
 
-/// Runs an output's delivery; once shutdown has begun (also when it begins
-/// during the delivery) it is bounded by the drain deadline.
-async fn bounded<T>(
-    work: impl std::future::Future<Output = Result<T, PipelineError>>,
-    shutdown: &Shutdown,
-    drain_deadline: &mut Option<Instant>,
-    drain_timeout: Duration,
-    lines: usize,
-) -> Result<T, PipelineError> {
-    let mut work = pin!(work);
-    let deadline = match *drain_deadline {
-        Some(d) => d,
-        None => {
-            tokio::select! {
-                r = &mut work => return r,
-                _ = shutdown.wait() => {}
+/// Where the loop is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Following the files; stopping has not begun.
+    Following,
+    /// Stopping began: following on until the files were quiet for the
+    /// linger, all before `deadline`.
+    Lingering { deadline: Instant },
+    /// Emitting every line left, partial ones too, and the final
+    /// checkpoint, before `deadline`.
+    Finishing { deadline: Instant },
+}
+
+impl Phase {
+    fn is_following(&self) -> bool {
+        *self == Phase::Following
+    }
+
+    fn is_finishing(&self) -> bool {
+        matches!(self, Phase::Finishing { .. })
+    }
+}
+
+/// The stop sequence's clock: the phase, and its deadline once stopping
+/// began (`--drain-timeout` after it).
+#[derive(Debug)]
+struct Drain {
+    timeout: Duration,
+    /// `--shutdown-linger`.
+    linger: Duration,
+    phase: Phase,
+}
+
+impl Drain {
+    /// Lingering ends this long before the deadline at the latest, so that
+    /// finishing has time too.
+    fn reserve(&self) -> Duration {
+        self.timeout / 4
+    }
+
+    /// Stopping began at `now`: linger, within the drain timeout.
+    fn begin(&mut self, now: Instant) -> Instant {
+        let deadline = now + self.timeout;
+        self.phase = Phase::Lingering { deadline };
+        log::info!(
+            "shutting down: following until quiet for {:?}, then draining",
+            self.linger
+        );
+        deadline
+    }
+
+    /// Runs an output's delivery of `lines` lines; once stopping has begun
+    /// (also when it begins during the delivery) it is bounded by the drain
+    /// deadline.
+    async fn bound<T>(
+        &mut self,
+        shutdown: &Shutdown,
+        lines: usize,
+        work: impl Future<Output = Result<T, PipelineError>>,
+    ) -> Result<T, PipelineError> {
+        let mut work = pin!(work);
+        let deadline = match self.phase {
+            Phase::Lingering { deadline } | Phase::Finishing { deadline } => deadline,
+            Phase::Following => {
+                tokio::select! {
+                    r = &mut work => return r,
+                    _ = shutdown.wait() => {}
+                }
+                self.begin(Instant::now())
             }
-            let d = Instant::now() + drain_timeout;
-            *drain_deadline = Some(d);
-            d
+        };
+        match timeout_at(deadline, work).await {
+            Ok(r) => r,
+            Err(_) => Err(PipelineError::DrainTimeout {
+                timeout: self.timeout,
+                lines,
+            }),
         }
-    };
-    match timeout_at(deadline, work).await {
-        Ok(r) => r,
-        Err(_) => Err(PipelineError::DrainTimeout {
-            timeout: drain_timeout,
-            lines,
-        }),
     }
 }

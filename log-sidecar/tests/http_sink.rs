@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use log_sidecar::http_sink::{parse_url, HttpSink, HttpSinkConfig, SinkError};
+use log_sidecar::http_sink::{HttpSink, HttpSinkConfig};
 use log_sidecar::record::{PodMetadata, Record};
 use prometheus::{Registry, TextEncoder};
 use support_sink::{numbered, Receiver, Reply, ReservedPort, Tally};
@@ -28,12 +28,7 @@ fn records(n: usize, padding: usize) -> Vec<Record> {
 
 fn sink(url: &str, batch_lines: usize, timeout: Duration) -> (HttpSink, Registry) {
     let registry = Registry::new();
-    let config = HttpSinkConfig {
-        url: parse_url(url).expect("a test URL"),
-        batch_lines,
-        batch_bytes: 1024 * 1024,
-        request_timeout: timeout,
-    };
+    let config = HttpSinkConfig::new(url, batch_lines, 1024 * 1024, timeout).expect("a test URL");
     let sink = HttpSink::new(config, &registry).expect("a valid sink");
     (sink, registry)
 }
@@ -73,16 +68,8 @@ const QUICK: Duration = Duration::from_secs(5);
 async fn every_line_arrives_in_order_in_bounded_ndjson_batches() {
     let receiver = Receiver::start(Receiver::accepting_everything()).await;
     let registry = Registry::new();
-    let mut sink = HttpSink::new(
-        HttpSinkConfig {
-            url: parse_url(&receiver.url()).unwrap(),
-            batch_lines: 700,
-            batch_bytes: 32 * 1024,
-            request_timeout: QUICK,
-        },
-        &registry,
-    )
-    .unwrap();
+    let config = HttpSinkConfig::new(&receiver.url(), 700, 32 * 1024, QUICK).unwrap();
+    let mut sink = HttpSink::new(config, &registry).unwrap();
     let meta = PodMetadata {
         pod_name: Some("time-service-0".into()),
         ..PodMetadata::default()
@@ -440,35 +427,6 @@ async fn shutdown_cuts_a_long_wait_short_and_delivers_at_once() {
         .expect("delivered");
     assert!(triggered.elapsed() < Duration::from_secs(2));
     assert_eq!(Tally::of(&receiver.lines(), 50).missing.len(), 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deliver_before_a_deadline_reports_what_shutdown_left_undelivered() {
-    let port = ReservedPort::new(); // never comes up
-    let (mut sink, _registry) = sink(&format!("http://{}/", port.addr), 100, QUICK);
-    let shutdown = Shutdown::new();
-    shutdown.trigger();
-    let started = Instant::now();
-    let deadline = tokio::time::Instant::now() + Duration::from_millis(1_500);
-
-    let result = sink
-        .deliver_before(
-            &records(10, 0),
-            &PodMetadata::default(),
-            &shutdown,
-            deadline,
-        )
-        .await;
-
-    assert!(
-        matches!(result, Err(SinkError::ShutdownBeforeDelivery)),
-        "{result:?}"
-    );
-    let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(1_400) && took < Duration::from_secs(3),
-        "{took:?}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,10 +16,13 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use log_sidecar::batch::Lines;
 use log_sidecar::checkpoint::Checkpoint;
+use log_sidecar::discovery::Patterns;
 use log_sidecar::events::NoEvents;
 use log_sidecar::fingerprint::FileId;
-use log_sidecar::tailer::{Tailer, TailerConfig};
+use log_sidecar::lines::RawLines;
+use log_sidecar::tailer::{BatchLimits, Tailer};
 use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
@@ -59,6 +62,8 @@ struct World {
     max_lines: usize,
     raw: bool,
     tailer: Tailer,
+    /// The raw lines' buffer, as stdout lends it from batch to batch.
+    spare: Vec<u8>,
     next: u64,
     /// Files that exist; the one named app.log is the current one.
     files: Vec<ModelFile>,
@@ -77,17 +82,17 @@ struct World {
 /// lines (at most 4096 bytes here, longer than any batch) are passed
 /// through in blocks; otherwise records, cut at 64 bytes.
 fn tailer(dir: &Path, checkpoint: &Path, raw: bool) -> Tailer {
+    let patterns = Patterns::new(
+        vec![format!("{}/app.log*", dir.display())],
+        vec![checkpoint.to_owned()],
+    )
+    .expect("a valid pattern");
     Tailer::new(
-        TailerConfig {
-            patterns: vec![format!("{}/app.log*", dir.display())],
-            max_line_bytes: if raw { 4096 } else { 64 },
-            exclude: vec![checkpoint.to_owned()],
-            raw_lines: raw,
-        },
+        patterns,
+        if raw { 4096 } else { 64 },
         Checkpoint::load(checkpoint).expect("checkpoint"),
         Arc::new(NoEvents),
     )
-    .expect("tailer")
 }
 
 fn text(n: u64) -> String {
@@ -106,6 +111,7 @@ impl World {
             max_lines,
             raw,
             tailer,
+            spare: Vec::new(),
             next: 0,
             files: Vec::new(),
             rotations: 0,
@@ -231,43 +237,56 @@ impl World {
     fn step(&mut self) {
         self.tailer.scan();
         loop {
-            let mut batch = self
-                .tailer
-                .read_batch(self.max_bytes, self.max_lines, false);
-            let mut lines: Vec<Vec<u8>> = batch.records.iter().map(|r| r.line.clone()).collect();
-            let (raw, len, ranges) = std::mem::take(&mut batch.raw).into_parts();
-            // What stdout may splice instead of writing must be, byte for
-            // byte, what the buffer holds (nothing writes meanwhile here).
-            let mut end = 0;
-            for range in &ranges {
-                assert!(
-                    range.at >= end && range.at + range.len <= len,
-                    "ranges in order, in the lines"
-                );
-                let mut in_file = vec![0; range.len];
-                range
-                    .file
-                    .read_exact_at(&mut in_file, range.offset)
-                    .unwrap();
-                assert_eq!(
-                    &raw[range.at..range.at + range.len],
-                    &in_file[..],
-                    "a range is the file's bytes"
-                );
-                end = range.at + range.len;
-            }
-            if self.raw {
-                assert!(lines.is_empty(), "raw mode makes no records");
-                let bytes = &raw[..len];
-                assert!(bytes.is_empty() || bytes.ends_with(b"\n"), "whole lines");
-                lines = bytes
-                    .split_inclusive(|&b| b == b'\n')
-                    .map(|l| l[..l.len() - 1].to_vec())
-                    .collect();
-            }
-            assert_eq!(lines.len(), batch.lines, "line count");
-            // The next batches reuse the buffer, stale bytes and all.
-            self.tailer.recycle(raw);
+            let empty = if self.raw {
+                // The next batches reuse the buffer, stale bytes and all.
+                Lines::Raw(RawLines::reuse(std::mem::take(&mut self.spare)))
+            } else {
+                Lines::Records(Vec::new())
+            };
+            let limits = BatchLimits {
+                bytes: self.max_bytes,
+                lines: self.max_lines,
+            };
+            let batch = self.tailer.read_batch(empty, limits, false);
+            let lines: Vec<Vec<u8>> = match batch.lines {
+                Lines::Records(records) => {
+                    assert!(!self.raw, "records only when asked for");
+                    records.into_iter().map(|r| r.line).collect()
+                }
+                Lines::Raw(raw) => {
+                    assert!(self.raw, "raw lines only when asked for");
+                    // What stdout may splice instead of writing must be,
+                    // byte for byte, what the buffer holds (nothing writes
+                    // meanwhile here).
+                    let bytes = raw.as_bytes();
+                    let mut end = 0;
+                    for range in raw.ranges() {
+                        assert!(
+                            range.at >= end && range.at + range.len <= bytes.len(),
+                            "ranges in order, in the lines"
+                        );
+                        let mut in_file = vec![0; range.len];
+                        range
+                            .file
+                            .read_exact_at(&mut in_file, range.offset)
+                            .unwrap();
+                        assert_eq!(
+                            &bytes[range.at..range.at + range.len],
+                            &in_file[..],
+                            "a range is the file's bytes"
+                        );
+                        end = range.at + range.len;
+                    }
+                    assert!(bytes.is_empty() || bytes.ends_with(b"\n"), "whole lines");
+                    let lines = bytes
+                        .split_inclusive(|&b| b == b'\n')
+                        .map(|l| l[..l.len() - 1].to_vec())
+                        .collect();
+                    self.spare = raw.into_buffer();
+                    lines
+                }
+            };
+            assert_eq!(lines.len(), batch.receipt.lines, "line count");
             for line in &lines {
                 let s = std::str::from_utf8(line).expect("UTF-8");
                 let n: u64 = s[2..10]
@@ -277,9 +296,8 @@ impl World {
                 self.output.push(n);
                 self.delivered[n as usize] += 1;
             }
-            let more = batch.more;
-            self.tailer.commit(batch);
-            if !more {
+            self.tailer.commit(batch.receipt);
+            if !batch.more {
                 break;
             }
         }

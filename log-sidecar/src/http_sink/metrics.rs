@@ -48,7 +48,7 @@ impl RequestResult {
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct SinkMetrics {
+pub(crate) struct HttpSinkMetrics {
     requests: IntCounterVec,
     pub(crate) retries: IntCounter,
     pub(crate) lines_sent: IntCounter,
@@ -57,7 +57,7 @@ pub(crate) struct SinkMetrics {
     pub(crate) up: IntGauge,
 }
 
-impl SinkMetrics {
+impl HttpSinkMetrics {
     pub(crate) fn register(registry: &Registry) -> prometheus::Result<Self> {
         let requests = IntCounterVec::new(
             Opts::new(
@@ -70,7 +70,7 @@ impl SinkMetrics {
         for result in RequestResult::ALL {
             requests.with_label_values(&[result.label()]);
         }
-        let metrics = SinkMetrics {
+        let metrics = HttpSinkMetrics {
             requests,
             retries: IntCounter::new(
                 "log_sidecar_sink_retries_total",
@@ -114,7 +114,7 @@ mod tests {
     #[test]
     fn every_result_is_exported_from_the_start() {
         let registry = Registry::new();
-        SinkMetrics::register(&registry).expect("fresh registry");
+        HttpSinkMetrics::register(&registry).expect("fresh registry");
         let families = registry.gather();
         let requests = families
             .iter()
@@ -136,7 +136,7 @@ mod tests {
     #[test]
     fn registering_twice_in_one_registry_is_an_error() {
         let registry = Registry::new();
-        SinkMetrics::register(&registry).expect("fresh registry");
-        assert!(SinkMetrics::register(&registry).is_err());
+        HttpSinkMetrics::register(&registry).expect("fresh registry");
+        assert!(HttpSinkMetrics::register(&registry).is_err());
     }
 }

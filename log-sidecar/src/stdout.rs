@@ -14,6 +14,7 @@ use std::sync::mpsc;
 use tokio::sync::oneshot;
 
 use crate::config::Format;
+use crate::lines::RawLines;
 use crate::record::{PodMetadata, Record};
 use crate::splice::{self, FileRange};
 
@@ -25,38 +26,43 @@ pub enum OutputError {
     Stdout(#[source] io::Error),
 }
 
-/// Writes batches of records to stdout.
+/// Writes batches to stdout, and owns the buffers they travel in: a batch's
+/// buffer goes to the writer thread and comes back to the spare slot here,
+/// from which the next batch is filled.
 #[derive(Debug)]
-pub struct StdoutOutput {
+pub struct Stdout {
     format: Format,
     meta: PodMetadata,
-    buf: Vec<u8>,
+    /// The buffer of the last batch written, for the next one.
+    spare: Vec<u8>,
     /// Size to grow a stdout pipe to when the writer starts (0: as it is).
     pipe_bytes: u64,
     /// The writer thread's queue, started with the first batch.
     writer: Option<mpsc::Sender<Job>>,
 }
 
-/// One batch for the writer thread: the first `len` bytes of `buf`, of
-/// which `ranges` may be spliced from their files instead.
+/// One batch for the writer thread.
 #[derive(Debug)]
 struct Job {
-    buf: Vec<u8>,
-    len: usize,
-    ranges: Vec<FileRange>,
+    lines: RawLines,
     done: oneshot::Sender<Written>,
 }
 
 /// A job's buffer back, and how its write went.
-type Written = (Vec<u8>, usize, io::Result<()>);
+#[derive(Debug)]
+struct Written {
+    buffer: Vec<u8>,
+    bytes: u64,
+    result: io::Result<()>,
+}
 
-impl StdoutOutput {
+impl Stdout {
     /// An output in `format`; `meta` goes into JSON lines.
     pub fn new(format: Format, meta: PodMetadata) -> Self {
         Self {
             format,
             meta,
-            buf: Vec::new(),
+            spare: Vec::new(),
             pipe_bytes: 0,
             writer: None,
         }
@@ -68,70 +74,62 @@ impl StdoutOutput {
         self
     }
 
-    /// Encodes the records as the format says.
-    pub fn encode(&self, records: &[Record], out: &mut Vec<u8>) {
+    /// How records are written.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// An empty batch of raw lines in stdout's spare buffer, to read the
+    /// next lines into; the buffer comes back when they are written.
+    pub fn lend_raw(&mut self) -> RawLines {
+        RawLines::reuse(std::mem::take(&mut self.spare))
+    }
+
+    /// Encodes the records as the format says and queues them for the
+    /// writer thread; see [`Stdout::start_raw`].
+    pub fn start(&mut self, records: &[Record]) -> PendingWrite {
+        let mut buf = std::mem::take(&mut self.spare);
+        buf.clear();
         for r in records {
             match self.format {
-                Format::Raw => r.write_raw(out),
-                Format::Json => r.write_json(&self.meta, out),
+                Format::Raw => r.write_raw(&mut buf),
+                Format::Json => r.write_json(&self.meta, &mut buf),
             }
         }
+        self.start_raw(RawLines::encoded(buf))
     }
 
-    /// Encodes the records and queues them for the writer thread (the
-    /// write may block on a full pipe); [`PendingWrite::finish`] says when
-    /// they are written. The caller may read and queue the next batch
-    /// meanwhile: batches are written in the order they were started.
-    pub fn start(&mut self, records: &[Record]) -> PendingWrite {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        self.encode(records, &mut buf);
-        let len = buf.len();
-        self.start_raw(buf, len, Vec::new())
-    }
-
-    /// [`StdoutOutput::start`] for lines already encoded as raw bytes: the
-    /// first `len` bytes of `buf` (the rest is scratch space, kept with the
-    /// buffer for reuse; see [`StdoutOutput::take_buffer`]), where the
-    /// stretches `ranges` says are a file's bytes may be spliced from it.
-    pub fn start_raw(&mut self, buf: Vec<u8>, len: usize, ranges: Vec<FileRange>) -> PendingWrite {
+    /// Queues lines already encoded for stdout (the writer thread may block
+    /// on a full pipe; the stretches that are a file's bytes may be spliced
+    /// from it); [`PendingWrite::finish`] says when they are written. The
+    /// caller may read and queue the next batch meanwhile: batches are
+    /// written in the order they were started.
+    pub fn start_raw(&mut self, lines: RawLines) -> PendingWrite {
         let (done, written) = oneshot::channel();
-        let job = Job {
-            buf,
-            len,
-            ranges,
-            done,
-        };
-        let sent = match &self.writer {
-            Some(writer) => writer.send(job),
+        let job = Job { lines, done };
+        let refused = match &self.writer {
+            Some(writer) => writer.send(job).err().map(|mpsc::SendError(job)| {
+                (job, io::Error::other("the stdout writer thread stopped"))
+            }),
             None => match spawn_writer(self.pipe_bytes) {
                 Ok(writer) => {
                     let sent = writer.send(job);
                     self.writer = Some(writer);
-                    sent
+                    sent.err().map(|mpsc::SendError(job)| {
+                        (job, io::Error::other("the stdout writer thread stopped"))
+                    })
                 }
-                Err(e) => {
-                    let _ = job.done.send((job.buf, job.len, Err(e)));
-                    Ok(())
-                }
+                Err(e) => Some((job, e)),
             },
         };
-        if let Err(mpsc::SendError(job)) = sent {
-            let stopped = io::Error::other("the stdout writer thread stopped");
-            let _ = job.done.send((job.buf, job.len, Err(stopped)));
+        if let Some((job, error)) = refused {
+            let _ = job.done.send(Written {
+                bytes: job.lines.as_bytes().len() as u64,
+                buffer: job.lines.into_buffer(),
+                result: Err(error),
+            });
         }
         PendingWrite { written }
-    }
-
-    /// The buffer of the last batch written, for whoever fills the next one.
-    pub fn take_buffer(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.buf)
-    }
-
-    /// Writes and flushes the records; returns the bytes written.
-    pub async fn deliver(&mut self, records: &[Record]) -> Result<u64, OutputError> {
-        let pending = self.start(records);
-        pending.finish(self).await
     }
 }
 
@@ -146,15 +144,19 @@ fn spawn_writer(pipe_bytes: u64) -> io::Result<mpsc::Sender<Job>> {
             grow_pipe(pipe_bytes);
             let mut failed: Option<io::ErrorKind> = None;
             let mut splice = true;
-            for job in queue {
+            for Job { lines, done } in queue {
                 let result = match failed {
                     Some(kind) => Err(io::Error::new(kind, "an earlier write to stdout failed")),
-                    None => write_stdout(&job.buf[..job.len], &job.ranges, &mut splice),
+                    None => write_stdout(lines.as_bytes(), lines.ranges(), &mut splice),
                 };
                 if let Err(e) = &result {
                     failed = Some(e.kind());
                 }
-                let _ = job.done.send((job.buf, job.len, result));
+                let _ = done.send(Written {
+                    bytes: lines.as_bytes().len() as u64,
+                    buffer: lines.into_buffer(),
+                    result,
+                });
             }
         })?;
     Ok(jobs)
@@ -167,20 +169,23 @@ pub struct PendingWrite {
 }
 
 impl PendingWrite {
-    /// Waits until the batch is written and flushed; returns its bytes.
-    /// Cancel-safe in the sense that matters: dropping it leaves the write
-    /// running, and the batch is simply not committed.
-    pub async fn finish(self, output: &mut StdoutOutput) -> Result<u64, OutputError> {
-        let (buf, len, result) = self
+    /// Waits until the batch is written and flushed; returns its bytes and
+    /// gives its buffer back to `stdout`. Cancel-safe in the sense that
+    /// matters: dropping it leaves the write running, and the batch is
+    /// simply not committed.
+    pub async fn finish(self, stdout: &mut Stdout) -> Result<u64, OutputError> {
+        let written = self
             .written
             .await
             .expect("the stdout writer answers every job it takes");
-        let written = len as u64;
         // Keep the allocation for the next batch, but not a huge one.
-        if buf.capacity() <= 4 * 1024 * 1024 {
-            output.buf = buf;
+        if written.buffer.capacity() <= 4 * 1024 * 1024 {
+            stdout.spare = written.buffer;
         }
-        result.map(|()| written).map_err(OutputError::Stdout)
+        written
+            .result
+            .map(|()| written.bytes)
+            .map_err(OutputError::Stdout)
     }
 }
 
