@@ -4,7 +4,7 @@
 //! the sink is back every numbered line arrives, none twice; lines the sink
 //! refuses come out on stderr as dead letters, counted on /metrics.
 
-mod support_sink;
+mod support;
 
 use std::fs::OpenOptions;
 use std::io::{BufWriter, Write as _};
@@ -12,12 +12,13 @@ use std::time::{Duration, Instant};
 
 use std::path::Path;
 
-use support_sink::sidecar::{admin_get, Sidecar};
-use support_sink::{numbered, Receiver, Reply, ReservedPort, Tally};
+use support::numbered;
+use support::receiver::{Receiver, Reply, ReservedPort};
+use support::sidecar::{Sidecar, Stdout};
 
-/// ~109 bytes per line: 500,000 lines are 54.5 MB.
-const LINES: usize = 500_000;
-const PADDING: usize = 100;
+/// 109 bytes per line: 500,000 lines are 54.5 MB.
+const LINES: u64 = 500_000;
+const LINE_BYTES: usize = 108;
 /// What the sidecar may hold with `--max-buffer-bytes 1MiB` and
 /// `--sink-batch-bytes 256KiB`: one read batch of records (≤ 1 MiB of lines
 /// plus per-line overhead), one encoded request body (≤ 256 KiB), the
@@ -35,15 +36,15 @@ fn start_sidecar(dir: &Path, log: &Path, url: &str, extra: &[&str]) -> Sidecar {
         url.into(),
         "--sink-timeout".into(),
         "5s".into(),
-        "--admin-listen".into(),
-        "127.0.0.1:0".into(),
         "--shutdown-linger".into(),
         "200ms".into(),
         "--drain-timeout".into(),
         "30s".into(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
-    Sidecar::start(dir, &args)
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    // stdout is not what these tests watch.
+    Sidecar::start_with(&args, &[], Stdout::Discarded)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,16 +59,7 @@ async fn sink_down_while_50_mb_are_written_memory_stays_bounded_and_nothing_is_l
         &format!("http://{}/ingest", port.addr),
         &["--max-buffer-bytes", "1MiB", "--sink-batch-bytes", "256KiB"],
     );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !sidecar.stderr().contains("admin listening") {
-        assert!(sidecar.is_running(), "sidecar exited: {}", sidecar.stderr());
-        assert!(
-            Instant::now() < deadline,
-            "sidecar did not start: {}",
-            sidecar.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    sidecar.admin_addr();
 
     // The sink is down (connections refused) while the file grows by 54 MB.
     let writer = tokio::task::spawn_blocking({
@@ -79,7 +71,7 @@ async fn sink_down_while_50_mb_are_written_memory_stays_bounded_and_nothing_is_l
                 .expect("open the log file for appending");
             let mut out = BufWriter::with_capacity(1 << 20, file);
             for i in 0..LINES {
-                writeln!(out, "{}", numbered(i, PADDING)).expect("write a line");
+                writeln!(out, "{}", numbered(i, LINE_BYTES)).expect("write a line");
             }
             out.flush().expect("flush the log file");
         }
@@ -114,17 +106,17 @@ async fn sink_down_while_50_mb_are_written_memory_stays_bounded_and_nothing_is_l
     let all_arrived = receiver
         .wait_for_distinct(LINES, LINES, Duration::from_secs(120))
         .await;
-    let tally = Tally::of(&receiver.lines(), LINES);
+    let tally = receiver.tally(LINES);
     assert!(
         all_arrived,
         "{} of {LINES} lines arrived in 120 s; sidecar stderr:\n{}",
-        tally.distinct(),
+        tally.seen(),
         sidecar.stderr()
     );
     eprintln!("caught up {LINES} lines in {:?}", up.elapsed());
-    assert_eq!(tally.missing.len(), 0, "lines lost");
+    assert_eq!(tally.lost().len(), 0, "lines lost");
     // Refused connections reached no receiver, and nothing restarted: no repeats.
-    assert_eq!(tally.duplicates, 0);
+    assert_eq!(tally.duplicates(), 0);
     assert_eq!(tally.out_of_order, 0);
     assert!(
         tally.foreign.is_empty(),
@@ -138,30 +130,28 @@ async fn sink_down_while_50_mb_are_written_memory_stays_bounded_and_nothing_is_l
         "peak RSS {peak_kib} KiB while catching up (bound {RSS_BOUND_KIB} KiB)"
     );
 
-    sidecar.terminate();
-    let status = sidecar
-        .wait_exit(Duration::from_secs(30))
-        .expect("the sidecar exits within its drain timeout after SIGTERM");
+    // Within its drain timeout after SIGTERM.
+    let status = sidecar.terminate(Duration::from_secs(30));
     assert!(
         status.success(),
         "exit {status}; stderr:\n{}",
         sidecar.stderr()
     );
-    assert_eq!(Tally::of(&receiver.lines(), LINES).duplicates, 0);
+    assert_eq!(receiver.tally(LINES).duplicates(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lines_the_sink_refuses_become_dead_letters_on_stderr_and_the_rest_arrive() {
-    const TOTAL: usize = 2_000;
-    let poisoned = [100, 1_234, 1_999];
+    const TOTAL: u64 = 2_000;
+    let poisoned: [u64; 3] = [100, 1_234, 1_999];
     let dir = tempfile::tempdir().expect("a temporary directory");
     let log = dir.path().join("time-service.log");
     let mut text = String::new();
     for i in 0..TOTAL {
         if poisoned.contains(&i) {
-            text.push_str(&format!("{i:08} poison\n"));
+            text.push_str(&format!("n={i:08} poison\n"));
         } else {
-            text.push_str(&numbered(i, 20));
+            text.push_str(&numbered(i, 30));
             text.push('\n');
         }
     }
@@ -181,23 +171,28 @@ async fn lines_the_sink_refuses_become_dead_letters_on_stderr_and_the_rest_arriv
         &receiver.url(),
         &["--sink-batch-lines", "100"],
     );
-    let admin = sidecar.admin_addr(Duration::from_secs(10));
+    sidecar.admin_addr();
 
     let delivered = receiver
-        .wait_for_distinct(TOTAL, TOTAL - poisoned.len(), Duration::from_secs(30))
+        .wait_for_distinct(
+            TOTAL,
+            TOTAL - poisoned.len() as u64,
+            Duration::from_secs(30),
+        )
         .await;
-    let tally = Tally::of(&receiver.lines(), TOTAL);
+    let tally = receiver.tally(TOTAL);
     assert!(
         delivered,
         "{} lines arrived; stderr:\n{}",
-        tally.distinct(),
+        tally.seen(),
         sidecar.stderr()
     );
     assert_eq!(
-        tally.missing, poisoned,
+        tally.lost(),
+        poisoned,
         "exactly the refused lines are missing"
     );
-    assert_eq!(tally.duplicates, 0);
+    assert_eq!(tally.duplicates(), 0);
 
     // Each refused line is on stderr, whole, once; and counted.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -212,7 +207,7 @@ async fn lines_the_sink_refuses_become_dead_letters_on_stderr_and_the_rest_arriv
                 assert!(letter.contains("422"), "{letter}");
                 assert!(
                     letter.ends_with(&format!(
-                        "{{\"line\":\"{i:08} poison\",\"file\":\"{}\"}}",
+                        "{{\"line\":\"n={i:08} poison\",\"file\":\"{}\"}}",
                         log.display()
                     )),
                     "{letter}"
@@ -226,17 +221,11 @@ async fn lines_the_sink_refuses_become_dead_letters_on_stderr_and_the_rest_arriv
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let metrics = admin_get(admin, "/metrics");
-    assert!(
-        metrics.contains("\nlog_sidecar_sink_dead_letters_total 3\n"),
-        "{metrics}"
-    );
-    assert!(metrics.contains("\nlog_sidecar_sink_up 1\n"), "{metrics}");
+    assert_eq!(sidecar.metric("log_sidecar_sink_dead_letters_total"), 3.0);
+    assert_eq!(sidecar.metric("log_sidecar_sink_up"), 1.0);
 
-    sidecar.terminate();
-    let status = sidecar
-        .wait_exit(Duration::from_secs(30))
-        .expect("the sidecar exits within its drain timeout after SIGTERM");
+    // Within its drain timeout after SIGTERM.
+    let status = sidecar.terminate(Duration::from_secs(30));
     assert!(
         status.success(),
         "exit {status}; stderr:\n{}",

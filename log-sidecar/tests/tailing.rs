@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use support::sidecar::{binary, Sidecar, Stdout};
 use support::*;
 
 const QUICK_LINGER: &str = "200ms";
@@ -44,6 +45,37 @@ fn assert_exact(output: &[u8], total: u64) -> Tally {
         &lost[..lost.len().min(10)]
     );
     tally
+}
+
+/// Waits (60 s at most) until lines `0..total` were all on stdout; on
+/// timeout, says which are missing, what the files and the checkpoint
+/// hold, and what the sidecar logged.
+fn wait_for_every_line(sidecar: &Sidecar, dir: &LogDir, total: u64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let tally = Tally::of(&sidecar.output(), total);
+        if tally.lost().is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            let mut files: Vec<String> = fs::read_dir(dir.dir.path())
+                .unwrap()
+                .map(|e| {
+                    let e = e.unwrap();
+                    let len = e.metadata().map_or(0, |m| m.len());
+                    format!("{} ({len} bytes)", e.file_name().to_string_lossy())
+                })
+                .collect();
+            files.sort();
+            panic!(
+                "after 60 s, lines missing (from, to): {:?}\nfiles: {files:?}\ncheckpoint: {}\nstderr:\n{}",
+                tally.lost_ranges(),
+                fs::read_to_string(dir.checkpoint()).unwrap_or_default(),
+                sidecar.stderr()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn assert_in_order(output: &[u8]) {
@@ -194,9 +226,7 @@ fn copytruncate_rotations_lose_nothing_and_repeat_at_most_once() {
     }
     file.write_all(&line(n)).unwrap();
     let total = n + 1;
-    wait_until("every line on stdout", Duration::from_secs(60), || {
-        Tally::of(&sidecar.output(), total).lost().is_empty()
-    });
+    wait_for_every_line(&sidecar, &dir, total);
     let truncations = sidecar.metric("log_sidecar_truncations_total");
     let copies = sidecar.metric("log_sidecar_copies_total");
     assert!(
@@ -255,14 +285,14 @@ fn ten_sigkills_lose_nothing_and_repeat_only_what_followed_the_checkpoint() {
             "this run to deliver and checkpoint past the previous one",
             Duration::from_secs(30),
             || {
-                let max = Tally::max_number(&sidecar.output());
+                let max = max_number(&sidecar.output());
                 checkpointed_bytes(&dir.checkpoint()) / LINE_LEN > covered
                     && max.is_some_and(|m| m + 1 > covered)
             },
         );
         sidecar.kill9();
         let out = sidecar.output();
-        let delivered = Tally::max_number(&out).expect("lines") + 1;
+        let delivered = max_number(&out).expect("lines") + 1;
         let checkpointed = checkpointed_bytes(&dir.checkpoint()) / LINE_LEN;
         assert!(
             checkpointed <= delivered,
@@ -277,7 +307,7 @@ fn ten_sigkills_lose_nothing_and_repeat_only_what_followed_the_checkpoint() {
     let total = written.load(Ordering::Acquire);
     let mut last = start(&follow(&dir));
     wait_until("the rest of the lines", Duration::from_secs(30), || {
-        Tally::max_number(&last.output()).is_some_and(|m| m + 1 >= total)
+        max_number(&last.output()).is_some_and(|m| m + 1 >= total)
     });
     assert!(
         last.terminate(Duration::from_secs(10)).success(),
@@ -400,7 +430,7 @@ fn late_files_long_lines_invalid_utf8_and_no_trailing_newline() {
     let logs = root.path("logs");
     let pattern = format!("{}/*.log", logs.display());
     let checkpoint = root.path("cp.json");
-    let mut sidecar = Sidecar::start_with_env(
+    let mut sidecar = Sidecar::start_with(
         &[
             "--path",
             &pattern,
@@ -422,6 +452,7 @@ fn late_files_long_lines_invalid_utf8_and_no_trailing_newline() {
             ("POD_NAMESPACE", "default"),
             ("NODE_NAME", ""),
         ],
+        Stdout::Captured,
     );
     wait_until("ready without any file", Duration::from_secs(10), || {
         sidecar.admin_get("/readyz").0 == 200

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{get, sample, Process};
+use common::{eventually, get, sample, Process};
 
 /// The example's binary. `cargo test` builds examples beside the test
 /// binaries (`target/<profile>/examples`); a run of this test alone
@@ -61,8 +61,12 @@ async fn hello_serves_its_route_probes_and_metrics_and_stops_on_sigterm() {
     );
 
     hello.signal("TERM");
-    // The one-second linger: readiness fails at once, serving goes on.
-    assert_eq!(get(hello.addr, "/readyz").await.status, 503);
+    // The one-second linger: readiness fails as soon as the signal is
+    // handled, serving goes on.
+    eventually("readiness off after SIGTERM", || async {
+        get(hello.addr, "/readyz").await.status == 503
+    })
+    .await;
     assert_eq!(get(hello.addr, "/hello").await.status, 200);
     let status = hello.wait_exit(Duration::from_secs(10)).await;
     assert_eq!(status.code(), Some(0), "{}", hello.stderr_text());

@@ -1,31 +1,151 @@
-//! Shared helpers of the sidecar's integration tests: the real binary run as
-//! a child process (stdout and stderr captured, killed on drop), a writer of
-//! numbered fixed-width lines, and an exact tally of loss and duplication.
+//! What the sidecar's integration tests share: numbered lines of a fixed
+//! width (so offsets map to lines) and an exact tally of loss, duplication
+//! and order; a temporary log directory; bounded polling; one reader of
+//! Prometheus text; the real binary as a child process ([`sidecar`]); and
+//! a real HTTP log receiver ([`receiver`]).
 
 #![allow(dead_code)] // each test file uses a different subset
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+pub mod receiver;
+pub mod sidecar;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Bytes of every numbered line, newline included: offsets map to lines.
 pub const LINE_LEN: u64 = 32;
 
-/// The numbered line `n`: `n=00000042 ..................\n`, LINE_LEN bytes.
-pub fn line(n: u64) -> Vec<u8> {
-    let mut s = format!("n={n:08} ").into_bytes();
-    s.resize(LINE_LEN as usize - 1, b'.');
-    s.push(b'\n');
+/// Numbered line `n` without its newline, `len` bytes long (at least 11):
+/// `n=00000042 ......`.
+pub fn numbered(n: u64, len: usize) -> String {
+    let mut s = format!("n={n:08} ");
+    let padding = len.saturating_sub(s.len());
+    s.extend(std::iter::repeat_n('.', padding));
     s
+}
+
+/// The numbered line `n` with its newline, [`LINE_LEN`] bytes.
+pub fn line(n: u64) -> Vec<u8> {
+    let mut l = numbered(n, LINE_LEN as usize - 1).into_bytes();
+    l.push(b'\n');
+    l
 }
 
 /// Lines `from..to`, concatenated.
 pub fn lines(from: u64, to: u64) -> Vec<u8> {
     (from..to).flat_map(line).collect()
+}
+
+/// The number of a numbered line (`n=00000042 ...`).
+pub fn parse_number(l: &[u8]) -> Option<u64> {
+    let digits = l.strip_prefix(b"n=")?.get(..8)?;
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// The highest numbered line in `output`.
+pub fn max_number(output: &[u8]) -> Option<u64> {
+    output.split(|&b| b == b'\n').filter_map(parse_number).max()
+}
+
+/// How often each numbered line `0..total` was seen, and in which order.
+#[derive(Debug)]
+pub struct Tally {
+    /// `counts[n]` for lines `0..counts.len()`.
+    pub counts: Vec<u32>,
+    /// Lines that are not numbered lines of this test.
+    pub foreign: Vec<String>,
+    /// Lines whose first arrival came after a higher number's first arrival.
+    pub out_of_order: usize,
+}
+
+impl Tally {
+    /// Counts numbered lines `0..total` in newline-separated `output`.
+    pub fn of(output: &[u8], total: u64) -> Self {
+        Self::of_lines(output.split(|&b| b == b'\n'), total)
+    }
+
+    /// Counts numbered lines `0..total` among `lines` (empty ones skipped).
+    pub fn of_lines<'a>(lines: impl IntoIterator<Item = &'a [u8]>, total: u64) -> Self {
+        let mut counts = vec![0u32; total as usize];
+        let mut foreign = Vec::new();
+        let mut out_of_order = 0;
+        let mut highest_first: Option<u64> = None;
+        for l in lines.into_iter().filter(|l| !l.is_empty()) {
+            match parse_number(l) {
+                Some(n) if n < total => {
+                    counts[n as usize] += 1;
+                    if counts[n as usize] == 1 {
+                        if highest_first.is_some_and(|h| n < h) {
+                            out_of_order += 1;
+                        }
+                        highest_first = highest_first.max(Some(n));
+                    }
+                }
+                _ => foreign.push(String::from_utf8_lossy(l).into_owned()),
+            }
+        }
+        Self {
+            counts,
+            foreign,
+            out_of_order,
+        }
+    }
+
+    /// Lines never seen.
+    pub fn lost(&self) -> Vec<u64> {
+        (0..self.counts.len() as u64)
+            .filter(|&n| self.counts[n as usize] == 0)
+            .collect()
+    }
+
+    /// Lines never seen, as inclusive (first, last) stretches.
+    pub fn lost_ranges(&self) -> Vec<(u64, u64)> {
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        for n in self.lost() {
+            match ranges.last_mut() {
+                Some(last) if last.1 + 1 == n => last.1 = n,
+                _ => ranges.push((n, n)),
+            }
+        }
+        ranges
+    }
+
+    /// Extra copies in total.
+    pub fn duplicates(&self) -> u64 {
+        self.counts
+            .iter()
+            .map(|&c| u64::from(c.saturating_sub(1)))
+            .sum()
+    }
+
+    /// The most copies of any line.
+    pub fn max_count(&self) -> u32 {
+        self.counts.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Numbered lines seen at least once.
+    pub fn seen(&self) -> u64 {
+        self.counts.iter().filter(|&&c| c > 0).count() as u64
+    }
+}
+
+/// The value of one series in Prometheus text: `name` alone sums every
+/// series of the metric; `name{label="value"}` picks that one.
+pub fn metric(text: &str, series: &str) -> f64 {
+    let whole_metric = !series.contains('{');
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            let matches = if whole_metric {
+                name == series || name.strip_prefix(series)?.starts_with('{')
+            } else {
+                name == series
+            };
+            matches.then(|| value.parse::<f64>().ok())?
+        })
+        .sum()
 }
 
 /// Appends to a file, creating it.
@@ -48,276 +168,6 @@ pub fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
-}
-
-/// How often each numbered line was seen.
-#[derive(Debug)]
-pub struct Tally {
-    /// `counts[n]` for lines `0..counts.len()`.
-    pub counts: Vec<u32>,
-    /// Output lines that are not numbered lines of this test.
-    pub foreign: Vec<String>,
-}
-
-impl Tally {
-    /// Counts numbered lines `0..total` in `output`.
-    pub fn of(output: &[u8], total: u64) -> Self {
-        let mut counts = vec![0u32; total as usize];
-        let mut foreign = Vec::new();
-        for l in output.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-            match parse_number(l) {
-                Some(n) if n < total => counts[n as usize] += 1,
-                _ => foreign.push(String::from_utf8_lossy(l).into_owned()),
-            }
-        }
-        Self { counts, foreign }
-    }
-
-    /// Lines never seen.
-    pub fn lost(&self) -> Vec<u64> {
-        (0..self.counts.len() as u64)
-            .filter(|&n| self.counts[n as usize] == 0)
-            .collect()
-    }
-
-    /// Extra copies in total.
-    pub fn duplicates(&self) -> u64 {
-        self.counts
-            .iter()
-            .map(|&c| u64::from(c.saturating_sub(1)))
-            .sum()
-    }
-
-    /// The highest numbered line in `output`.
-    pub fn max_number(output: &[u8]) -> Option<u64> {
-        output.split(|&b| b == b'\n').filter_map(parse_number).max()
-    }
-
-    /// The most copies of any line.
-    pub fn max_count(&self) -> u32 {
-        self.counts.iter().copied().max().unwrap_or(0)
-    }
-
-    /// Numbered lines seen at least once.
-    pub fn seen(&self) -> u64 {
-        self.counts.iter().filter(|&&c| c > 0).count() as u64
-    }
-}
-
-/// The number of a numbered line (`n=00000042 ...`).
-pub fn parse_number(l: &[u8]) -> Option<u64> {
-    let digits = l.strip_prefix(b"n=")?.get(..8)?;
-    std::str::from_utf8(digits).ok()?.parse().ok()
-}
-
-/// A running log-sidecar.
-pub struct Sidecar {
-    child: Child,
-    stdout: Arc<Mutex<Vec<u8>>>,
-    stderr: Arc<Mutex<String>>,
-    readers: Vec<JoinHandle<()>>,
-    status: Option<ExitStatus>,
-}
-
-/// The release or debug binary cargo built for these tests.
-pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_log-sidecar")
-}
-
-impl Sidecar {
-    /// Starts the sidecar with `args` plus an admin port chosen by the OS.
-    pub fn start(args: &[&str]) -> Self {
-        Self::start_with_env(args, &[])
-    }
-
-    /// [`Sidecar::start`] with extra environment variables.
-    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut cmd = Command::new(binary());
-        cmd.args(["--admin-listen", "127.0.0.1:0"])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("start log-sidecar");
-        let stdout = Arc::new(Mutex::new(Vec::new()));
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut out_pipe = child.stdout.take().expect("piped stdout");
-        let err_pipe = child.stderr.take().expect("piped stderr");
-        let out = Arc::clone(&stdout);
-        let err = Arc::clone(&stderr);
-        let readers = vec![
-            std::thread::spawn(move || {
-                let mut buf = vec![0u8; 64 * 1024];
-                loop {
-                    match out_pipe.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => out.lock().unwrap().extend_from_slice(&buf[..n]),
-                    }
-                }
-            }),
-            std::thread::spawn(move || {
-                for l in BufReader::new(err_pipe).lines() {
-                    let Ok(l) = l else { return };
-                    let mut e = err.lock().unwrap();
-                    e.push_str(&l);
-                    e.push('\n');
-                }
-            }),
-        ];
-        Self {
-            child,
-            stdout,
-            stderr,
-            readers,
-            status: None,
-        }
-    }
-
-    /// The process id, for signals.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Everything written to stdout so far.
-    pub fn output(&self) -> Vec<u8> {
-        self.stdout.lock().unwrap().clone()
-    }
-
-    /// Bytes on stdout so far.
-    pub fn output_len(&self) -> usize {
-        self.stdout.lock().unwrap().len()
-    }
-
-    /// Lines on stdout so far.
-    pub fn output_lines(&self) -> usize {
-        self.stdout
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-    }
-
-    /// Everything written to stderr so far.
-    pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap().clone()
-    }
-
-    /// The admin address, from the "admin listening on" log line.
-    pub fn admin_addr(&self) -> SocketAddr {
-        let mut addr = None;
-        wait_until(
-            "the admin address in the log",
-            Duration::from_secs(10),
-            || {
-                addr = self
-                    .stderr()
-                    .lines()
-                    .find_map(|l| l.split("admin listening on ").nth(1).map(str::to_owned));
-                addr.is_some()
-            },
-        );
-        addr.unwrap().trim().parse().expect("a socket address")
-    }
-
-    /// GETs `path` from the admin endpoint: (status, body).
-    pub fn admin_get(&self, path: &str) -> (u16, String) {
-        http_get(self.admin_addr(), path)
-    }
-
-    /// The value of an unlabelled metric, or the sum over its labels.
-    pub fn metric(&self, name: &str) -> f64 {
-        let (status, body) = self.admin_get("/metrics");
-        assert_eq!(status, 200);
-        body.lines()
-            .filter(|l| {
-                l.strip_prefix(name)
-                    .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
-            })
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    }
-
-    /// Sends a signal with the `kill` command.
-    pub fn signal(&self, sig: &str) {
-        let ok = Command::new("kill")
-            .args([format!("-{sig}"), self.pid().to_string()])
-            .status()
-            .expect("run kill")
-            .success();
-        assert!(ok, "kill -{sig} {}", self.pid());
-    }
-
-    /// Waits for the process to exit (bounded) and for its output to be read.
-    pub fn wait(&mut self, limit: Duration) -> ExitStatus {
-        if let Some(s) = self.status {
-            return s;
-        }
-        let deadline = Instant::now() + limit;
-        let status = loop {
-            if let Some(s) = self.child.try_wait().expect("try_wait") {
-                break s;
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                panic!(
-                    "log-sidecar did not exit within {limit:?}; stderr:\n{}",
-                    self.stderr()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        for r in self.readers.drain(..) {
-            r.join().expect("reader thread");
-        }
-        self.status = Some(status);
-        status
-    }
-
-    /// SIGTERM and wait: the graceful stop.
-    pub fn terminate(&mut self, limit: Duration) -> ExitStatus {
-        self.signal("TERM");
-        self.wait(limit)
-    }
-
-    /// SIGKILL and wait: the crash.
-    pub fn kill9(&mut self) {
-        self.signal("KILL");
-        self.wait(Duration::from_secs(10));
-    }
-}
-
-impl Drop for Sidecar {
-    fn drop(&mut self) {
-        if self.status.is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// A one-request HTTP/1.1 GET to 127.0.0.1: (status, body).
-pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect to the admin endpoint");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read the answer");
-    let status = raw
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {raw:?}"));
-    let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
-    (status, body)
 }
 
 /// A temporary log directory with the pod's names.

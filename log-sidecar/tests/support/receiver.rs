@@ -3,15 +3,10 @@
 //! which remembers every line it took and every request it saw, so that loss
 //! and duplication are counted exactly, not guessed.
 
-#![allow(dead_code)] // each test binary uses a different part of the kit
-
-pub mod sidecar;
-
-use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
@@ -21,6 +16,8 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::task::JoinHandle;
+
+use super::Tally;
 
 /// What the receiver does with one request.
 #[derive(Debug, Clone, Copy)]
@@ -71,7 +68,7 @@ pub type Policy = Box<dyn Fn(usize, &[String]) -> Reply + Send + Sync>;
 /// What the receiver saw of one request.
 #[derive(Debug, Clone)]
 pub struct Seen {
-    pub at: Instant,
+    pub at: tokio::time::Instant,
     pub lines: usize,
     pub body_bytes: usize,
     pub content_type: Option<String>,
@@ -191,15 +188,21 @@ impl Receiver {
             .clone()
     }
 
-    /// Polls until `want` distinct lines numbered below `expected` were
+    /// Every stored line numbered below `total`, counted.
+    pub fn tally(&self, total: u64) -> Tally {
+        let lines = self.lines();
+        Tally::of_lines(lines.iter().map(|l| l.as_bytes()), total)
+    }
+
+    /// Polls until `want` distinct lines numbered below `total` were
     /// stored, or `within` passed.
-    pub async fn wait_for_distinct(&self, expected: usize, want: usize, within: Duration) -> bool {
-        let deadline = Instant::now() + within;
+    pub async fn wait_for_distinct(&self, total: u64, want: u64, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
         loop {
-            if Tally::of(&self.lines(), expected).distinct() >= want {
+            if self.tally(total).seen() >= want {
                 return true;
             }
-            if Instant::now() >= deadline {
+            if tokio::time::Instant::now() >= deadline {
                 return false;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -241,7 +244,7 @@ async fn handle(
         let mut log = state.log.lock().expect("receiver log");
         let reply = (state.policy)(log.requests.len(), &lines);
         log.requests.push(Seen {
-            at: Instant::now(),
+            at: tokio::time::Instant::now(),
             lines: lines.len(),
             body_bytes: body.len(),
             content_type,
@@ -268,64 +271,4 @@ fn answer(status: u16, retry_after: Option<u64>) -> Response<Full<Bytes>> {
             status.canonical_reason().unwrap_or("")
         ))))
         .expect("a valid test response")
-}
-
-/// A numbered line, as the tests' writers produce them: `00000042 <padding>`.
-pub fn numbered(i: usize, padding: usize) -> String {
-    format!("{i:08} {}", "x".repeat(padding))
-}
-
-/// Loss and duplication of numbered lines `0..expected`, counted exactly.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Tally {
-    /// Line numbers never received.
-    pub missing: Vec<usize>,
-    /// Receptions beyond the first, summed over all lines.
-    pub duplicates: usize,
-    /// Lines that are not numbered lines of this run.
-    pub foreign: Vec<String>,
-    /// Lines whose first reception came before the first reception of a
-    /// lower number.
-    pub out_of_order: usize,
-    expected: usize,
-}
-
-impl Tally {
-    pub fn of(lines: &[String], expected: usize) -> Tally {
-        let mut seen: BTreeMap<usize, usize> = BTreeMap::new();
-        let mut foreign = Vec::new();
-        let mut out_of_order = 0;
-        let mut highest_first: Option<usize> = None;
-        for line in lines {
-            let number = line
-                .split(' ')
-                .next()
-                .and_then(|n| n.parse::<usize>().ok())
-                .filter(|&n| n < expected);
-            let Some(number) = number else {
-                foreign.push(line.clone());
-                continue;
-            };
-            let count = seen.entry(number).or_insert(0);
-            *count += 1;
-            if *count == 1 {
-                if highest_first.is_some_and(|h| number < h) {
-                    out_of_order += 1;
-                }
-                highest_first = highest_first.max(Some(number));
-            }
-        }
-        Tally {
-            missing: (0..expected).filter(|n| !seen.contains_key(n)).collect(),
-            duplicates: seen.values().map(|c| c - 1).sum(),
-            foreign,
-            out_of_order,
-            expected,
-        }
-    }
-
-    /// How many of the expected numbers arrived at least once.
-    pub fn distinct(&self) -> usize {
-        self.expected - self.missing.len()
-    }
 }
