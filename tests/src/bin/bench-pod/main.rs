@@ -64,13 +64,17 @@ fn main() {
         eprintln!("bench-pod: podman runs rootful here: run as root");
         std::process::exit(1);
     }
-    let kubectl = tools::which("kubectl");
-    let lab = lab_with_images();
-    match mode.as_deref() {
-        Some("sidecar") => sidecar::run(&lab),
-        _ => whole_pod::run(
-            &lab,
-            &kubectl.expect("kubectl is installed by scripts/install-test-deps.sh"),
-        ),
+    // Everything that can refuse to start does so before the lab exists:
+    // exiting later would leave it behind.
+    if mode.as_deref() == Some("sidecar") {
+        let settings = sidecar::Settings::from_env();
+        sidecar::run(&lab_with_images(), &settings);
+    } else {
+        let settings = whole_pod::Settings::from_env();
+        let Some(kubectl) = tools::which("kubectl") else {
+            eprintln!("bench-pod: kubectl is missing (scripts/install-test-deps.sh installs it)");
+            std::process::exit(1);
+        };
+        whole_pod::run(&lab_with_images(), &kubectl, &settings);
     }
 }

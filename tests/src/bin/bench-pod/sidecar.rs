@@ -86,32 +86,49 @@ struct Sample {
     reader_core_busy: f64,
 }
 
-struct Bench<'a> {
-    lab: &'a Lab,
+/// The knobs, read before anything is started: a bad one exits 2 with
+/// nothing to undo.
+#[derive(Debug)]
+pub struct Settings {
     lines: usize,
-    file: Vec<u8>,
+    rounds: usize,
     tool_cpu: String,
     reader_cpu: String,
     timeout: Duration,
 }
 
-pub fn run(lab: &Lab) {
+impl Settings {
+    pub fn from_env() -> Settings {
+        Settings {
+            lines: knob("LINES", 1_000_000),
+            rounds: knob("ROUNDS", 5),
+            tool_cpu: knob("TOOL_CPU", "0".to_string()),
+            reader_cpu: knob("READER_CPU", "1".to_string()),
+            timeout: Duration::from_secs(knob("RUN_TIMEOUT", 300)),
+        }
+    }
+}
+
+struct Bench<'a> {
+    lab: &'a Lab,
+    settings: &'a Settings,
+    file: Vec<u8>,
+}
+
+pub fn run(lab: &Lab, settings: &Settings) {
     let bench = Bench {
         lab,
-        lines: knob("LINES", 1_000_000),
+        settings,
         file: Vec::new(),
-        tool_cpu: knob("TOOL_CPU", "0".to_string()),
-        reader_cpu: knob("READER_CPU", "1".to_string()),
-        timeout: Duration::from_secs(knob("RUN_TIMEOUT", 300)),
-    };
-    let rounds: usize = knob("ROUNDS", 5);
-    let bench = bench.with_file();
+    }
+    .with_file();
+    let (lines, rounds) = (settings.lines, settings.rounds);
     eprintln!(
         "bench-pod sidecar: {} lines ({} MB) into conmon's log; tool on CPU {}, conmon on CPU {}; {rounds} rounds",
-        bench.lines,
+        lines,
         bench.file.len() / 1_000_000,
-        bench.tool_cpu,
-        bench.reader_cpu
+        settings.tool_cpu,
+        settings.reader_cpu
     );
     let rounds = Rounds::measure(
         rounds,
@@ -208,7 +225,7 @@ impl Bench<'_> {
             .lab
             .run(&["volume", "inspect", VOLUME, "--format", "{{.Mountpoint}}"]);
         let dir = Path::new(dir.trim());
-        self.file = (0..self.lines)
+        self.file = (0..self.settings.lines)
             .map(line_text)
             .collect::<String>()
             .into_bytes();
@@ -223,7 +240,7 @@ impl Bench<'_> {
         let mut create = self.lab.podman();
         create
             .args(["create", "--name", &name, "--network", "none"])
-            .args(["--cpuset-cpus", &self.tool_cpu])
+            .args(["--cpuset-cpus", &self.settings.tool_cpu])
             .args(["-v", &format!("{VOLUME}:/var/log/app")])
             .args(tool.image_and_command(run));
         tools::run_ok(&mut create);
@@ -237,21 +254,24 @@ impl Bench<'_> {
 
         // conmon is started by `podman start` and inherits its CPU affinity.
         let mut start = Command::new("taskset");
-        start.args(["-c", &self.reader_cpu, "podman", "start", &name]);
+        start.args(["-c", &self.settings.reader_cpu, "podman", "start", &name]);
         self.lab.bind(&mut start);
-        let cores = (CpuTimes::of(&self.tool_cpu), CpuTimes::of(&self.reader_cpu));
+        let cores = (
+            CpuTimes::of(&self.settings.tool_cpu),
+            CpuTimes::of(&self.settings.reader_cpu),
+        );
         let started_ns = now_ns();
         tools::run_ok(&mut start);
 
         let (mut count, mut first, mut last) = (0usize, 0i128, 0i128);
-        let deadline = Instant::now() + self.timeout;
-        while count < self.lines {
+        let deadline = Instant::now() + self.settings.timeout;
+        while count < self.settings.lines {
             assert!(
                 Instant::now() < deadline,
                 "{}: {count} of {} lines reached the log within {:?}",
                 tool.name(),
-                self.lines,
-                self.timeout
+                self.settings.lines,
+                self.settings.timeout
             );
             std::thread::sleep(Duration::from_millis(50));
             log.read_new(|line| {
@@ -264,8 +284,8 @@ impl Bench<'_> {
                 }
             });
         }
-        let tool_core_busy = CpuTimes::of(&self.tool_cpu).busy_percent_since(cores.0);
-        let reader_core_busy = CpuTimes::of(&self.reader_cpu).busy_percent_since(cores.1);
+        let tool_core_busy = CpuTimes::of(&self.settings.tool_cpu).busy_percent_since(cores.0);
+        let reader_core_busy = CpuTimes::of(&self.settings.reader_cpu).busy_percent_since(cores.1);
         let pid: u32 = self
             .lab
             .run(&["inspect", &name, "--format", "{{.State.Pid}}"])
@@ -278,9 +298,9 @@ impl Bench<'_> {
             .trim()
             .parse()
             .unwrap();
-        let millions = self.lines as f64 / 1e6;
+        let millions = self.settings.lines as f64 / 1e6;
         let sample = Sample {
-            lines_per_s: (self.lines - 1) as f64 / ((last - first) as f64 / 1e9),
+            lines_per_s: (self.settings.lines - 1) as f64 / ((last - first) as f64 / 1e9),
             start_to_last_s: (last - started_ns) as f64 / 1e9,
             tool_cpu_per_m: cpu_seconds(pid) / millions,
             conmon_cpu_per_m: cpu_seconds(conmon) / millions,

@@ -161,9 +161,11 @@ struct Sample {
     load_core_busy: f64,
 }
 
-struct Bench<'a> {
-    lab: &'a Lab,
-    kubectl: &'a Path,
+/// The knobs, read before anything is started: a bad one exits 2 with
+/// nothing to undo.
+#[derive(Debug)]
+pub struct Settings {
+    reps: usize,
     duration: u64,
     conns: u32,
     url_path: String,
@@ -173,22 +175,37 @@ struct Bench<'a> {
     drain_timeout: Duration,
 }
 
-pub fn run(lab: &Lab, kubectl: &Path) {
+impl Settings {
+    pub fn from_env() -> Settings {
+        Settings {
+            reps: knob("REPS", 3),
+            duration: knob("DURATION", 10),
+            conns: knob("CONNS", 16),
+            url_path: knob("URL_PATH", "/time".to_string()),
+            pod_cpu: knob("POD_CPU", "0".to_string()),
+            load_cpu: knob("LOAD_CPU", "1".to_string()),
+            quiet: Duration::from_secs(knob("DRAIN_QUIET", 5)),
+            drain_timeout: Duration::from_secs(knob("DRAIN_TIMEOUT", 120)),
+        }
+    }
+}
+
+struct Bench<'a> {
+    lab: &'a Lab,
+    kubectl: &'a Path,
+    settings: &'a Settings,
+}
+
+pub fn run(lab: &Lab, kubectl: &Path, settings: &Settings) {
     let bench = Bench {
         lab,
         kubectl,
-        duration: knob("DURATION", 10),
-        conns: knob("CONNS", 16),
-        url_path: knob("URL_PATH", "/time".to_string()),
-        pod_cpu: knob("POD_CPU", "0".to_string()),
-        load_cpu: knob("LOAD_CPU", "1".to_string()),
-        quiet: Duration::from_secs(knob("DRAIN_QUIET", 5)),
-        drain_timeout: Duration::from_secs(knob("DRAIN_TIMEOUT", 120)),
+        settings,
     };
-    let reps: usize = knob("REPS", 3);
+    let reps = settings.reps;
     eprintln!(
         "bench-pod pod: {reps} runs of each pod; wrk -t1 -c{} -d{}s GET {} on CPU {}, the pod on CPU {}",
-        bench.conns, bench.duration, bench.url_path, bench.load_cpu, bench.pod_cpu
+        settings.conns, settings.duration, settings.url_path, settings.load_cpu, settings.pod_cpu
     );
     let runs = Rounds::measure(
         reps,
@@ -225,7 +242,7 @@ impl Bench<'_> {
     fn one_run(&self, shape: Shape) -> Sample {
         let spec = shape.spec(self.kubectl);
         let mut podman = Command::new("taskset");
-        podman.args(["-c", &self.pod_cpu, "podman"]);
+        podman.args(["-c", &self.settings.pod_cpu, "podman"]);
         self.lab.bind(&mut podman);
         let pod = PlayedPod::play_with(self.lab, &spec, &mut podman);
         shape.wait_ready(&pod);
@@ -263,15 +280,18 @@ impl Bench<'_> {
         ];
 
         let mut wrk = Command::new("taskset");
-        wrk.args(["-c", &self.load_cpu, "wrk", "-t1"])
-            .arg(format!("-c{}", self.conns))
-            .arg(format!("-d{}s", self.duration))
+        wrk.args(["-c", &self.settings.load_cpu, "wrk", "-t1"])
+            .arg(format!("-c{}", self.settings.conns))
+            .arg(format!("-d{}s", self.settings.duration))
             .arg("--latency")
-            .arg(format!("{}{}", pod.server, self.url_path));
-        let cores = (CpuTimes::of(&self.pod_cpu), CpuTimes::of(&self.load_cpu));
+            .arg(format!("{}{}", pod.server, self.settings.url_path));
+        let cores = (
+            CpuTimes::of(&self.settings.pod_cpu),
+            CpuTimes::of(&self.settings.load_cpu),
+        );
         let wrk = Wrk::parse(&tools::stdout_of(&mut wrk));
-        let pod_core_busy = CpuTimes::of(&self.pod_cpu).busy_percent_since(cores.0);
-        let load_core_busy = CpuTimes::of(&self.load_cpu).busy_percent_since(cores.1);
+        let pod_core_busy = CpuTimes::of(&self.settings.pod_cpu).busy_percent_since(cores.0);
+        let load_core_busy = CpuTimes::of(&self.settings.load_cpu).busy_percent_since(cores.1);
         let load_ended = now_ns();
 
         // Until the sidecar has as many request lines as the server logged,
@@ -291,8 +311,8 @@ impl Bench<'_> {
                 changed = Instant::now();
             }
             if forwarded >= logged
-                || changed.elapsed() >= self.quiet
-                || started.elapsed() >= self.drain_timeout
+                || changed.elapsed() >= self.settings.quiet
+                || started.elapsed() >= self.settings.drain_timeout
             {
                 break;
             }
@@ -438,7 +458,7 @@ impl Bench<'_> {
         ];
         let header = format!(
             "medians; wrk -t1 -c{} -d{}s GET {} through the host port",
-            self.conns, self.duration, self.url_path
+            self.settings.conns, self.settings.duration, self.settings.url_path
         );
         runs.print([&header, Shape::Ours.name(), Shape::Chapter.name()], &rows);
     }
