@@ -30,7 +30,7 @@ impl Endpoints for Hello {
         }
     }
 
-    fn get(&self, endpoint: Endpoint) -> Response<Body> {
+    fn get(&self, endpoint: Endpoint, _query: Option<&str>) -> Response<Body> {
         match endpoint {
             Endpoint::Hello => kit::response(StatusCode::OK, kit::TEXT, "hello\n"),
             Endpoint::Admin(admin) => self.0.get(admin),

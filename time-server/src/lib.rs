@@ -30,6 +30,7 @@ mod config;
 mod log_line;
 mod run;
 mod service;
+mod time_query;
 mod zone;
 
 pub use config::Config;

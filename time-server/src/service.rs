@@ -1,10 +1,20 @@
 //! The time service's endpoints: the chapter's `/time` and `/nanotime`,
 //! answered with exactly the bytes the Go service writes, plus the admin
 //! endpoints on the same port (the kubelet probes the service's port).
+//!
+//! `/time?tz=Asia/Tokyo` answers `time.Now().In(loc).String()` (the
+//! monotonic suffix kept, as Go's `In` keeps it) with `loc` from
+//! `time.LoadLocation`; `/time?layout=...` answers `t.Format(layout)`;
+//! both combine. Loaded zones are cached, up to [`ZONE_CACHE`] of them.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use hyper::{Response, StatusCode};
-use time_core::tz::TimeZone;
-use time_core::{GoTime, SystemClock};
+use time_core::tz::{TimeZone, ZoneSources};
+use time_core::{GoTime, SystemClock, TimeResponse};
+
+use crate::time_query::TimeQuery;
 
 use crate::kit::{self, Admin, AdminEndpoint, Body, Endpoints, Route, JSON};
 
@@ -22,27 +32,80 @@ pub(crate) enum Endpoint {
 /// The time service's route table, and what its endpoints read: the clock
 /// (monotonic readings count from its start, as Go's from process start),
 /// the zone and the admin state.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct TimeEndpoints {
     clock: SystemClock,
     zone: TimeZone,
+    zones: ZoneSources,
+    loaded: Mutex<HashMap<String, TimeZone>>,
     admin: Admin,
 }
 
+/// How many zones `?tz=` keeps loaded; past that, one is dropped for each
+/// new one (a client cycling through names cannot grow the process).
+pub(crate) const ZONE_CACHE: usize = 64;
+
+/// Why `/time` cannot answer.
+enum TimeError {
+    /// 400: the query names no zone, or a layout or name too long.
+    BadRequest(String),
+    /// 500: the clock.
+    Clock(time_core::Error),
+}
+
 impl TimeEndpoints {
-    /// The endpoints; `clock` should be started at process start-up.
+    /// The endpoints; `clock` should be started at process start-up;
+    /// `zone` is the process's zone (`?tz=Local` too); `ZONEINFO` is read
+    /// now, once, as Go reads it.
     pub(crate) fn new(clock: SystemClock, zone: TimeZone, admin: Admin) -> Self {
-        TimeEndpoints { clock, zone, admin }
+        let zoneinfo = std::env::var("ZONEINFO").ok();
+        let zones = ZoneSources::new(zoneinfo.as_deref(), zone.clone());
+        TimeEndpoints {
+            clock,
+            zone,
+            zones,
+            loaded: Mutex::new(HashMap::new()),
+            admin,
+        }
     }
 
-    fn now(&self) -> Result<GoTime, time_core::Error> {
+    fn now_in(&self, zone: &TimeZone) -> Result<GoTime, time_core::Error> {
         let instant = self.clock.now_timestamp()?;
         let monotonic = self.clock.monotonic_nanos();
-        Ok(GoTime::new(instant, self.zone.zone_at(instant)).with_monotonic(monotonic))
+        Ok(GoTime::new(instant, zone.zone_at(instant)).with_monotonic(monotonic))
     }
 
-    fn time(&self) -> Result<Vec<u8>, time_core::Error> {
-        let now = self.now()?;
+    /// `time.LoadLocation(name)`, from the cache when it was loaded before.
+    fn zone(&self, name: &str) -> Result<TimeZone, time_core::Error> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(zone) = loaded.get(name) {
+            return Ok(zone.clone());
+        }
+        let zone = self.zones.load(name, |path| std::fs::read(path))?;
+        if loaded.len() >= ZONE_CACHE {
+            let evicted = loaded.keys().next().cloned();
+            if let Some(evicted) = evicted {
+                loaded.remove(&evicted);
+            }
+        }
+        loaded.insert(name.to_string(), zone.clone());
+        Ok(zone)
+    }
+
+    fn time(&self, query: Option<&str>) -> Result<Vec<u8>, TimeError> {
+        let query = TimeQuery::parse(query).map_err(|e| TimeError::BadRequest(e.to_string()))?;
+        let zone = match &query.tz {
+            None => self.zone.clone(),
+            Some(name) => self
+                .zone(name)
+                .map_err(|e| TimeError::BadRequest(e.to_string()))?,
+        };
+        let now = self.now_in(&zone).map_err(TimeError::Clock)?;
+        if let Some(layout) = &query.layout {
+            // Format's output may hold anything the layout holds: the
+            // encoder escapes it as Go's does.
+            return Ok(TimeResponse::time(now.format(layout)).to_go_json());
+        }
         // Written straight into an exactly sized body: no intermediate
         // String, no serializer, and hyper's `Bytes` takes it as it is.
         let mut body = Vec::new();
@@ -69,15 +132,17 @@ impl Endpoints for TimeEndpoints {
         }
     }
 
-    fn get(&self, endpoint: Endpoint) -> Response<Body> {
+    fn get(&self, endpoint: Endpoint, query: Option<&str>) -> Response<Body> {
         let body = match endpoint {
-            Endpoint::Time => self.time(),
-            Endpoint::NanoTime => self.nano_time(),
+            Endpoint::Time => self.time(query),
+            // /nanotime ignores any query, as the Go service does.
+            Endpoint::NanoTime => self.nano_time().map_err(TimeError::Clock),
             Endpoint::Admin(admin) => return self.admin.get(admin),
         };
         match body {
             Ok(body) => kit::response(StatusCode::OK, JSON, body),
-            Err(e) => {
+            Err(TimeError::BadRequest(why)) => kit::error_response(StatusCode::BAD_REQUEST, &why),
+            Err(TimeError::Clock(e)) => {
                 // Only a clock before 1970 or past 2262 (UnixNano) gets here.
                 log::error!("reading the clock failed: {e}");
                 kit::error_response(StatusCode::INTERNAL_SERVER_ERROR, "clock unavailable")
@@ -100,9 +165,79 @@ mod tests {
     }
 
     async fn body(endpoint: Endpoint, s: &TimeEndpoints) -> String {
-        let r = s.get(endpoint);
+        query(endpoint, s, None).await.1
+    }
+
+    async fn query(endpoint: Endpoint, s: &TimeEndpoints, q: Option<&str>) -> (u16, String) {
+        let r = s.get(endpoint, q);
         assert_eq!(r.headers()["content-type"], "application/json");
-        String::from_utf8(r.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+        let status = r.status().as_u16();
+        let bytes = r.into_body().collect().await.unwrap().to_bytes().to_vec();
+        (status, String::from_utf8(bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn tz_and_layout_answer_as_go_s_in_and_format() {
+        let s = service(TimeZone::utc());
+        let (status, b) = query(Endpoint::Time, &s, Some("tz=Asia/Tokyo")).await;
+        assert_eq!(status, 200);
+        assert!(b.contains(" +0900 JST m=+0.0"), "{b}");
+        let (_, b) = query(
+            Endpoint::Time,
+            &s,
+            Some("tz=Asia%2FKolkata&layout=15:04+MST+-07:00"),
+        )
+        .await;
+        assert!(
+            b.starts_with("{\"time\":\"") && b.ends_with(" IST +05:30\"}\n"),
+            "{b}"
+        );
+        // Format's output goes through Go's JSON escaping.
+        let (_, b) = query(Endpoint::Time, &s, Some("layout=%3C2006%3E%22")).await;
+        assert!(
+            b.starts_with("{\"time\":\"\\u003c20") && b.ends_with("\\u003e\\\"\"}\n"),
+            "{b}"
+        );
+        // "" is UTC and Local the process's zone, as LoadLocation has them.
+        let (_, b) = query(
+            Endpoint::Time,
+            &service(TimeZone::fixed(FixedZone::new("MSK", 3 * 3600).unwrap())),
+            Some("tz=&layout=MST"),
+        )
+        .await;
+        assert_eq!(b, "{\"time\":\"UTC\"}\n");
+        assert!(s.loaded.lock().unwrap().contains_key("Asia/Tokyo"));
+    }
+
+    #[tokio::test]
+    async fn bad_queries_get_400_naming_the_problem() {
+        let s = service(TimeZone::utc());
+        for (q, why) in [
+            ("tz=Nowhere/Atlantis", "unknown time zone Nowhere/Atlantis"),
+            ("tz=../etc/passwd", "invalid location name"),
+            ("tz=%zz", "malformed query"),
+            (&*format!("layout={}", "2".repeat(257)), "at most 256"),
+        ] {
+            let (status, b) = query(Endpoint::Time, &s, Some(q)).await;
+            assert_eq!(status, 400, "{q}: {b}");
+            assert!(b.contains(why), "{q}: {b}");
+        }
+        // /nanotime ignores the query.
+        let (status, b) = query(Endpoint::NanoTime, &s, Some("tz=Nowhere/Atlantis")).await;
+        assert_eq!(status, 200, "{b}");
+    }
+
+    #[cfg(feature = "tzdata")]
+    #[test]
+    fn the_zone_cache_is_bounded() {
+        let s = service(TimeZone::utc());
+        let names: Vec<&str> = time_core::tz::embedded::names()
+            .take(ZONE_CACHE + 20)
+            .collect();
+        for name in &names {
+            s.zone(name).unwrap();
+        }
+        assert_eq!(s.loaded.lock().unwrap().len(), ZONE_CACHE);
     }
 
     #[tokio::test]

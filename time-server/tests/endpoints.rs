@@ -383,3 +383,69 @@ async fn promtool_accepts_the_metrics_output() {
     );
     assert_eq!(report.trim(), "", "promtool lint findings");
 }
+
+#[tokio::test]
+async fn time_in_a_zone_and_a_layout_and_what_the_query_may_not_do() {
+    let server = start_server(ServeOptions::default(), Duration::ZERO).await;
+    let mut conn = Conn::open(server.addr).await;
+    let tokyo = conn.request("GET", "/time?tz=Asia/Tokyo").await;
+    assert_eq!(tokyo.status, 200, "{}", tokyo.body);
+    let text = tokyo
+        .body
+        .strip_prefix("{\"time\":\"")
+        .and_then(|b| b.strip_suffix("\"}\n"))
+        .unwrap_or_else(|| panic!("shape: {}", tokyo.body));
+    let fields: Vec<&str> = text.split(' ').collect();
+    assert_eq!(&fields[2..4], ["+0900", "JST"], "{text}");
+    assert!(
+        fields[4].starts_with("m=+"),
+        "the monotonic suffix is kept: {text}"
+    );
+
+    let kitchen = conn
+        .request("GET", "/time?layout=3:04PM+MST&tz=America%2FNew_York")
+        .await;
+    assert_eq!(kitchen.status, 200, "{}", kitchen.body);
+    assert!(
+        kitchen.body.ends_with("M EST\"}\n") || kitchen.body.ends_with("M EDT\"}\n"),
+        "{}",
+        kitchen.body
+    );
+    // /nanotime ignores what /time would refuse.
+    assert_eq!(
+        conn.request("GET", "/nanotime?tz=Nowhere").await.status,
+        200
+    );
+
+    // Refusals are 400 with a JSON error naming the problem, and the
+    // query never reaches a label: 200 random zone names leave one series.
+    for k in 0..200 {
+        let bad = conn.request("GET", &format!("/time?tz=Nowhere/Z{k}")).await;
+        assert_eq!(bad.status, 400);
+        assert_eq!(bad.header("content-type"), "application/json");
+        assert!(
+            bad.body
+                .contains(&format!("unknown time zone Nowhere/Z{k}")),
+            "{}",
+            bad.body
+        );
+    }
+    let long = conn
+        .request("GET", &format!("/time?layout={}", "2".repeat(257)))
+        .await;
+    assert_eq!(long.status, 400);
+    assert!(long.body.contains("at most 256"), "{}", long.body);
+    let text = conn.request("GET", "/metrics").await.body;
+    assert_eq!(
+        sample(
+            &text,
+            r#"http_requests_total{method="GET",route="/time",status="400"}"#
+        ),
+        Some(201.0)
+    );
+    let time_series = text
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{") && l.contains("route=\"/time\""))
+        .count();
+    assert_eq!(time_series, 2, "200 and 400 only:\n{text}");
+}

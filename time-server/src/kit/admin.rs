@@ -90,7 +90,7 @@ impl Endpoints for Admin {
         Admin::route(path)
     }
 
-    fn get(&self, endpoint: AdminEndpoint) -> Response<Body> {
+    fn get(&self, endpoint: AdminEndpoint, _query: Option<&str>) -> Response<Body> {
         Admin::get(self, endpoint)
     }
 }

@@ -46,6 +46,8 @@ pub trait Endpoints: Send + Sync + 'static {
     /// The route of `path`, or `None` for 404.
     fn route(&self, path: &str) -> Option<Route<Self::Endpoint>>;
 
-    /// The GET response of `endpoint`.
-    fn get(&self, endpoint: Self::Endpoint) -> Response<Body>;
+    /// The GET response of `endpoint`; `query` is the request's query
+    /// string (after `?`), as sent. The route, and so the metric label,
+    /// never depends on it.
+    fn get(&self, endpoint: Self::Endpoint, query: Option<&str>) -> Response<Body>;
 }

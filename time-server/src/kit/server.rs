@@ -278,7 +278,7 @@ impl<E: Endpoints> Server<E> {
         let in_flight = self.metrics.in_flight();
         let (parts, body) = request.into_parts();
         let body = self.read_body(body).await;
-        let response = self.answer(started, &parts.method, parts.uri.path(), body);
+        let response = self.answer(started, &parts.method, &parts.uri, body);
         drop(in_flight);
         response
     }
@@ -288,7 +288,7 @@ impl<E: Endpoints> Server<E> {
     fn handle_now<B: HttpBody>(&self, request: &Request<B>) -> Response<Body> {
         let started = std::time::Instant::now();
         let _in_flight = self.metrics.in_flight();
-        self.answer(started, request.method(), request.uri().path(), Ok(()))
+        self.answer(started, request.method(), request.uri(), Ok(()))
     }
 
     /// The pipeline once the body is read (or refused): routing, 404/405,
@@ -297,17 +297,20 @@ impl<E: Endpoints> Server<E> {
         &self,
         started: std::time::Instant,
         method: &Method,
-        path: &str,
+        uri: &hyper::Uri,
         body: Result<(), Response<Body>>,
     ) -> Response<Body> {
+        let path = uri.path();
         let (label, response) = match body {
             Err(response) => (OTHER_ROUTE, response),
             Ok(()) => match self.endpoints.route(path) {
                 None => (OTHER_ROUTE, respond::not_found(path)),
                 Some(route) => {
                     let response = match *method {
-                        Method::GET => self.endpoints.get(route.endpoint),
-                        Method::HEAD => respond::head_of(self.endpoints.get(route.endpoint)),
+                        Method::GET => self.endpoints.get(route.endpoint, uri.query()),
+                        Method::HEAD => {
+                            respond::head_of(self.endpoints.get(route.endpoint, uri.query()))
+                        }
                         ref other => respond::method_not_allowed(other, path),
                     };
                     (route.label, response)
