@@ -107,12 +107,27 @@ fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
         ],
     );
 
-    // A user's session: the chapter's endpoints, Go-shaped, in UTC (a scratch
-    // image has no time zone database, as with the Go binary).
+    // A user's session: the chapter's endpoints, Go-shaped, in UTC (no TZ),
+    // and in zones by name from the database inside the binary: the scratch
+    // image has no zoneinfo directory.
     const N: usize = 20;
-    for _ in 0..N {
-        let time = http::get_ok(&format!("{}/time", pod.server));
-        assert_eq!(go_shape::check_time(&time.body).unwrap(), "+0000 UTC");
+    for i in 0..N {
+        let (query, zone) = match i % 4 {
+            0 => ("", "+0000 UTC"),
+            1 => ("?tz=Asia/Tokyo", "+0900 JST"),
+            2 => ("?tz=Europe%2FMoscow", "+0300 MSK"),
+            _ => ("?tz=Asia/Kolkata&layout=Mon+Jan+_2+15:04:05+MST+2006", ""),
+        };
+        let time = http::get_ok(&format!("{}/time{query}", pod.server));
+        if zone.is_empty() {
+            // Format(layout): "Tue Dec  1 09:24:07 IST 2026".
+            assert!(time.body.contains(" IST 20"), "{query}: {:?}", time.body);
+        } else {
+            assert_eq!(go_shape::check_time(&time.body).unwrap(), zone, "{query}");
+        }
+        if i < 4 {
+            eprintln!("GET /time{query} -> {}", time.body.trim_end());
+        }
         let nano = http::get_ok(&format!("{}/nanotime", pod.server));
         go_shape::check_nanotime(&nano.body, 60).unwrap();
     }
