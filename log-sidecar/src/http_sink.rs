@@ -2,9 +2,12 @@
 //! bounded batches, and delivery reported only once the sink said 2xx, so the
 //! pipeline can hold its checkpoint until then. A sink that is down, failing or
 //! slow is retried with backoff for as long as it takes (the pipeline stops
-//! reading meanwhile: backpressure instead of loss); a line the sink refuses
-//! outright (4xx) is isolated by bisection and written to stderr as a dead
-//! letter, so one bad line neither blocks the stream nor vanishes silently.
+//! reading meanwhile: backpressure instead of loss), and so is one that is
+//! misconfigured from here (401, 403, 404, a redirect: said loudly, since
+//! only a person can fix it); a line the sink refuses on its own (400, 422,
+//! or alone still too large for a 413) is isolated by splitting the request
+//! and written to stderr as a dead letter, so one bad line neither blocks
+//! the stream nor vanishes silently. The table is in `answer`.
 //!
 //! Duplicates: a batch is re-sent whole when its request failed after the sink
 //! may already have taken it (a 5xx after partial processing, a timeout, a
@@ -14,12 +17,15 @@
 //! Memory: records are encoded one batch at a time, so beyond the caller's
 //! records the sink holds one request body (`batch_bytes`, or one longer line).
 //!
-//! Layout: `batches` (NDJSON encoding and cutting into bodies), `backoff`
-//! (retry delays with jitter and `Retry-After`), `metrics` (the `log_sidecar_sink_*`
-//! series).
+//! Layout: `batches` (NDJSON encoding and cutting into bodies), `answer`
+//! (what each status means), `backoff` (retry delays with jitter and
+//! `Retry-After`), `complaint` (a misconfiguration said once a minute),
+//! `metrics` (the `log_sidecar_sink_*` series).
 
+mod answer;
 mod backoff;
 mod batches;
+mod complaint;
 mod metrics;
 
 use std::fmt;
@@ -29,7 +35,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};
-use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use hyper::header::{HeaderValue, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use hyper::{Request, StatusCode, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -37,15 +43,15 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use time_server::kit::Shutdown;
 
 use crate::record::{PodMetadata, Record};
+use answer::{Answer, Verdict};
 use backoff::Backoff;
 use batches::{Batches, Encoded};
+use complaint::{Complaint, Severity};
 use metrics::{HttpSinkMetrics, RequestResult};
 
 /// The NDJSON media type: one JSON object per line.
 pub const CONTENT_TYPE_NDJSON: &str = "application/x-ndjson";
 
-/// How much of an error answer's body is kept for the log and dead letters.
-const ERROR_BODY_EXCERPT: usize = 200;
 /// Answers are read to their end (so the connection can be reused) up to this
 /// size; a longer answer is cut and its connection dropped.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
@@ -151,11 +157,18 @@ fn parse_url(text: &str) -> Result<Uri, SinkError> {
 /// The HTTP output: one keep-alive HTTP/1.1 client, its backoff state and metrics.
 pub struct HttpSink {
     config: HttpSinkConfig,
+    /// The URL as text, for the log.
+    url: String,
     client: Client<HttpConnector, Full<Bytes>>,
     backoff: Backoff,
     metrics: HttpSinkMetrics,
     /// What the last request told us, to log only the transitions.
     reachable: bool,
+    /// A misconfiguration or redirect in progress, said once a minute.
+    complaint: Complaint,
+    /// The smallest body the sink refused as too large (413): requests of
+    /// more than one line are cut below it before they are sent.
+    refused_bytes: Option<usize>,
 }
 
 impl fmt::Debug for HttpSink {
@@ -163,21 +176,21 @@ impl fmt::Debug for HttpSink {
         f.debug_struct("HttpSink")
             .field("config", &self.config)
             .field("reachable", &self.reachable)
+            .field("refused_bytes", &self.refused_bytes)
             .finish_non_exhaustive()
     }
 }
 
-/// How one request went, as far as delivery is concerned.
-enum Outcome {
+/// How a range of lines ended, once the sink gave a final answer.
+enum Final {
     /// 2xx.
     Delivered,
-    /// Worth sending again, after the backoff (or the sink's `Retry-After`).
-    Retry {
-        reason: String,
-        retry_after: Option<Duration>,
+    /// Refused: the range is split, or dead-lettered when it is one line.
+    Refused {
+        status: StatusCode,
+        excerpt: String,
+        too_large: bool,
     },
-    /// The sink refused this content (4xx other than 408/429).
-    Refused { status: StatusCode, excerpt: String },
 }
 
 impl HttpSink {
@@ -193,24 +206,31 @@ impl HttpSink {
             .pool_max_idle_per_host(1)
             .build(connector);
         Ok(HttpSink {
+            url: config.url.to_string(),
             config,
             client,
             backoff: Backoff::new(backoff::BASE, backoff::CAP),
             metrics: HttpSinkMetrics::register(registry)?,
             reachable: true,
+            complaint: Complaint::default(),
+            refused_bytes: None,
         })
     }
 
     /// Sends every record to the sink and returns `Ok` once every line was
     /// acknowledged with a 2xx or, for a line the sink refused on its own
-    /// with a 4xx, written to stderr as a dead letter.
+    /// (400, 413, 422, ...: README, "HTTP sink answers"), written to stderr
+    /// as a dead letter.
     ///
-    /// Never gives up by itself: connection errors, timeouts, 5xx, 408 and 429
-    /// are retried with exponential backoff and full jitter (100 ms doubling
-    /// to 30 s, or the sink's `Retry-After` seconds). Once `shutdown` is
+    /// Never gives up by itself: connection errors, timeouts, 5xx, 408,
+    /// 425 and 429 are retried with exponential backoff and jitter (100 ms
+    /// doubling to 30 s, or the sink's `Retry-After` when longer), and so
+    /// are the answers that say the sink is misconfigured from here (401,
+    /// 403, 404, ..., and redirects, which are not followed), with an error
+    /// in the log at once and then once a minute. Once `shutdown` is
     /// triggered the current wait ends at once and later waits are at most
-    /// 1 s, so the remaining lines get every chance within the caller's drain
-    /// timeout; the caller bounds the call with `tokio::time::timeout`.
+    /// 1 s, so the remaining lines get every chance within the caller's
+    /// drain timeout; the caller bounds the call with `tokio::time::timeout`.
     ///
     /// Cancel-safe: dropping the future loses nothing, since the caller still
     /// holds the records and has not advanced its checkpoint; calling again
@@ -235,18 +255,29 @@ impl HttpSink {
             let mut pending: Vec<Range<usize>> = Vec::new();
             pending.push(0..batch.len());
             while let Some(range) = pending.pop() {
+                if range.len() > 1
+                    && self
+                        .refused_bytes
+                        .is_some_and(|refused| batch.body(range.clone()).len() >= refused)
+                {
+                    split(range, &mut pending);
+                    continue;
+                }
                 match self
                     .send_until_answered(&batch, range.clone(), shutdown)
                     .await
                 {
-                    None => {}
-                    Some((status, excerpt)) if range.len() == 1 => {
+                    Final::Delivered => {}
+                    Final::Refused {
+                        status, excerpt, ..
+                    } if range.len() == 1 => {
                         self.dead_letter(batch.line(range.start), status, &excerpt);
                     }
-                    Some(_) => {
-                        let middle = range.start + range.len() / 2;
-                        pending.push(middle..range.end);
-                        pending.push(range.start..middle);
+                    Final::Refused { too_large, .. } => {
+                        if too_large {
+                            self.refused_as_too_large(batch.body(range.clone()).len());
+                        }
+                        split(range, &mut pending);
                     }
                 }
             }
@@ -254,36 +285,64 @@ impl HttpSink {
         Ok(())
     }
 
-    /// Sends one batch until the sink answers something final: `None` when it
-    /// took the batch, `Some((status, excerpt))` when it refused it.
+    /// Remembers that a body of `bytes` was too large for the sink.
+    fn refused_as_too_large(&mut self, bytes: usize) {
+        if self.refused_bytes.is_none() {
+            log::warn!(
+                "HTTP sink {}: a request of {bytes} bytes was refused as too large (413); \
+                 requests are cut below that from now on (lower --sink-batch-bytes to match the sink)",
+                self.url
+            );
+        }
+        self.refused_bytes = Some(self.refused_bytes.map_or(bytes, |b| b.min(bytes)));
+    }
+
+    /// Sends lines `range` of a batch until the sink answers something
+    /// final: delivered, or refused.
     async fn send_until_answered(
         &mut self,
         encoded: &Encoded,
         range: Range<usize>,
         shutdown: &Shutdown,
-    ) -> Option<(StatusCode, String)> {
+    ) -> Final {
         let body = encoded.body(range.clone());
         loop {
-            match self.send_once(body.clone()).await {
-                Outcome::Delivered => {
+            let (result, verdict) = self.send_once(body.clone()).await;
+            match verdict {
+                Verdict::Delivered => {
                     self.backoff.reset();
+                    self.complaint.cleared(&self.url);
                     self.metrics.lines_sent.inc_by(range.len() as u64);
                     self.metrics.bytes_sent.inc_by(body.len() as u64);
-                    return None;
+                    return Final::Delivered;
                 }
-                Outcome::Refused { status, excerpt } => {
+                Verdict::TooLarge { status, excerpt } | Verdict::Refused { status, excerpt } => {
                     self.backoff.reset();
-                    return Some((status, excerpt));
+                    self.complaint.cleared(&self.url);
+                    return Final::Refused {
+                        status,
+                        excerpt,
+                        too_large: result == RequestResult::TooLarge,
+                    };
                 }
-                Outcome::Retry {
+                Verdict::Retry {
                     reason,
                     retry_after,
+                    loud,
                 } => {
+                    if loud {
+                        let severity = if result == RequestResult::Redirect {
+                            Severity::Warn
+                        } else {
+                            Severity::Error
+                        };
+                        self.complaint.failed(&self.url, severity, &reason);
+                    }
                     let shutting_down = shutdown.is_triggered();
                     let delay = self.backoff.next_delay(retry_after, shutting_down);
                     log::debug!(
                         "HTTP sink {}: {reason}; retrying {} lines in {delay:?}",
-                        self.config.url,
+                        self.url,
                         range.len()
                     );
                     self.metrics.retries.inc();
@@ -294,7 +353,7 @@ impl HttpSink {
     }
 
     /// One POST, classified, with metrics and up/down transitions logged.
-    async fn send_once(&mut self, body: Bytes) -> Outcome {
+    async fn send_once(&mut self, body: Bytes) -> (RequestResult, Verdict) {
         let request = Request::post(self.config.url.clone())
             .header(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_NDJSON))
             .body(Full::new(body))
@@ -311,47 +370,60 @@ impl HttpSink {
                 .unwrap_or_default();
             Ok::<_, String>((parts.status, parts.headers, answer))
         };
-        let (result, outcome) =
+        let (result, verdict) =
             match tokio::time::timeout(self.config.request_timeout, exchange).await {
                 Err(_) => (
                     RequestResult::Timeout,
-                    Outcome::Retry {
+                    Verdict::Retry {
                         reason: format!("no answer within {:?}", self.config.request_timeout),
                         retry_after: None,
+                        loud: false,
                     },
                 ),
                 Ok(Err(error)) => (
                     RequestResult::ConnectionError,
-                    Outcome::Retry {
+                    Verdict::Retry {
                         reason: error,
                         retry_after: None,
+                        loud: false,
                     },
                 ),
-                Ok(Ok((status, headers, answer))) => classify(
+                Ok(Ok((status, headers, answer))) => answer::classify(Answer {
                     status,
-                    headers
+                    retry_after: headers
                         .get(RETRY_AFTER)
                         .and_then(|v| backoff::parse_retry_after(v.as_bytes())),
-                    &answer,
-                ),
+                    location: headers.get(LOCATION).and_then(|v| v.to_str().ok()),
+                    excerpt: answer::excerpt(&answer),
+                }),
             };
         self.metrics.request(result);
-        let reachable = !matches!(
+        // Working as a sink: it answered, and what it said is about the lines.
+        let reachable = matches!(
             result,
-            RequestResult::Timeout | RequestResult::ConnectionError | RequestResult::ServerError
+            RequestResult::Success
+                | RequestResult::Throttled
+                | RequestResult::TooLarge
+                | RequestResult::Rejected
         );
         self.metrics.up.set(i64::from(reachable));
         if reachable != self.reachable {
-            match &outcome {
-                Outcome::Retry { reason, .. } => log::warn!(
+            match &verdict {
+                // Misconfigurations have their own, louder message.
+                Verdict::Retry {
+                    reason,
+                    loud: false,
+                    ..
+                } => log::warn!(
                     "HTTP sink {} unavailable ({reason}); holding lines and retrying with backoff",
-                    self.config.url
+                    self.url
                 ),
-                _ => log::info!("HTTP sink {} reachable again", self.config.url),
+                Verdict::Retry { loud: true, .. } => {}
+                _ => log::info!("HTTP sink {} reachable again", self.url),
             }
             self.reachable = reachable;
         }
-        outcome
+        (result, verdict)
     }
 
     fn dead_letter(&self, line: &[u8], status: StatusCode, excerpt: &str) {
@@ -367,44 +439,11 @@ impl HttpSink {
     }
 }
 
-fn classify(
-    status: StatusCode,
-    retry_after: Option<Duration>,
-    answer: &[u8],
-) -> (RequestResult, Outcome) {
-    if status.is_success() {
-        return (RequestResult::Success, Outcome::Delivered);
-    }
-    let excerpt = excerpt(answer);
-    let retry = |result, what: &str| {
-        (
-            result,
-            Outcome::Retry {
-                reason: format!("{what} {status} {excerpt:?}"),
-                retry_after,
-            },
-        )
-    };
-    if status == StatusCode::REQUEST_TIMEOUT || status == StatusCode::TOO_MANY_REQUESTS {
-        retry(RequestResult::Throttled, "throttled with")
-    } else if status.is_server_error() {
-        retry(RequestResult::ServerError, "server error")
-    } else if status.is_client_error() {
-        (
-            RequestResult::Rejected,
-            Outcome::Refused { status, excerpt },
-        )
-    } else {
-        // 1xx/3xx: redirects are not followed (a log sink that moves is a
-        // configuration problem); waiting keeps the lines until it is fixed.
-        retry(RequestResult::UnexpectedStatus, "unexpected answer")
-    }
-}
-
-/// The start of an answer's body, as one printable line.
-fn excerpt(answer: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&answer[..answer.len().min(ERROR_BODY_EXCERPT)]);
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+/// Replaces `range` on the stack by its two halves, first half on top.
+fn split(range: Range<usize>, pending: &mut Vec<Range<usize>>) {
+    let middle = range.start + range.len() / 2;
+    pending.push(middle..range.end);
+    pending.push(range.start..middle);
 }
 
 /// An error and its causes on one line: the client's own message is only
@@ -468,33 +507,5 @@ mod tests {
             ));
         }
         assert!(HttpSinkConfig::new(url, 1, 1, second).is_ok());
-    }
-
-    #[test]
-    fn answers_are_classified_for_retry_or_bisection() {
-        let kind = |status: u16| {
-            let (result, outcome) = classify(StatusCode::from_u16(status).unwrap(), None, b"nope");
-            let what = match outcome {
-                Outcome::Delivered => "delivered",
-                Outcome::Retry { .. } => "retry",
-                Outcome::Refused { .. } => "refused",
-            };
-            (result, what)
-        };
-        assert_eq!(kind(200), (RequestResult::Success, "delivered"));
-        assert_eq!(kind(204), (RequestResult::Success, "delivered"));
-        assert_eq!(kind(500), (RequestResult::ServerError, "retry"));
-        assert_eq!(kind(503), (RequestResult::ServerError, "retry"));
-        assert_eq!(kind(408), (RequestResult::Throttled, "retry"));
-        assert_eq!(kind(429), (RequestResult::Throttled, "retry"));
-        assert_eq!(kind(400), (RequestResult::Rejected, "refused"));
-        assert_eq!(kind(413), (RequestResult::Rejected, "refused"));
-        assert_eq!(kind(301), (RequestResult::UnexpectedStatus, "retry"));
-    }
-
-    #[test]
-    fn excerpts_are_short_single_lines() {
-        assert_eq!(excerpt(b"bad\njson  at\tline 3\n"), "bad json at line 3");
-        assert_eq!(excerpt(&[b'x'; 1000]).len(), ERROR_BODY_EXCERPT);
     }
 }

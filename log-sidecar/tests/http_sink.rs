@@ -64,6 +64,19 @@ fn processed_but_not_acknowledged(receiver: &Receiver, timeout: Duration) -> u64
 
 const QUICK: Duration = Duration::from_secs(5);
 
+/// A receiver policy: `reply` to the first `n` requests, then 200.
+fn first_then_ok(n: usize, reply: Reply) -> support::receiver::Policy {
+    Box::new(move |i, _| if i < n { reply } else { Reply::OK })
+}
+
+/// Delivers `records` with no pod metadata and no shutdown: what most
+/// tests do.
+async fn deliver_all(sink: &mut HttpSink, records: &[Record]) {
+    sink.deliver(records, &PodMetadata::default(), &Shutdown::new())
+        .await
+        .expect("the sink never gives up by itself");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_line_arrives_in_order_in_bounded_ndjson_batches() {
     let receiver = Receiver::start(Receiver::accepting_everything()).await;
@@ -453,4 +466,200 @@ async fn a_cancelled_delivery_is_simply_called_again() {
     .expect("delivered");
     let tally = receiver.tally(500);
     assert_eq!((tally.lost().len(), tally.duplicates()), (0, 0));
+}
+
+/// Issue 11, defect 5: a sink that says "who are you" (401), "not you"
+/// (403) or "no such endpoint" (404) is misconfigured, not refusing these
+/// lines: they are held and retried with backoff until it is fixed, never
+/// dead-lettered and checkpointed. (The sink used to bisect such answers
+/// down to single lines and dead-letter every one of them.)
+#[tokio::test(start_paused = true)]
+async fn unauthorized_forbidden_and_not_found_are_retried_never_dead_lettered() {
+    const LINES: u64 = 300;
+    let receiver = Receiver::start(Box::new(|n, _| match n {
+        0..3 => Reply::status(401),
+        3..5 => Reply::status(403),
+        5..8 => Reply::status(404),
+        _ => Reply::OK,
+    }))
+    .await;
+    let (mut sink, registry) = sink(&receiver.url(), 100, QUICK);
+
+    deliver_all(&mut sink, &records(LINES, 21)).await;
+
+    let tally = receiver.tally(LINES);
+    assert_eq!(tally.lost(), Vec::<u64>::new(), "lines lost");
+    assert_eq!((tally.duplicates(), tally.out_of_order), (0, 0));
+    assert_eq!(
+        registry_metric(&registry, "log_sidecar_sink_dead_letters_total"),
+        0.0
+    );
+    assert_eq!(
+        registry_metric(
+            &registry,
+            "log_sidecar_sink_requests_total{result=\"config_error\"}"
+        ),
+        8.0
+    );
+    // The whole first batch was retried each time, never cut up.
+    let requests = receiver.requests();
+    assert!(
+        requests[..9].iter().all(|r| r.lines == 100),
+        "{:?}",
+        requests.iter().map(|r| r.lines).collect::<Vec<_>>()
+    );
+    // With backoff: eight failures wait at least half of each ceiling
+    // (100 ms doubling), 12.75 s in all.
+    let waited = requests[8].at - requests[0].at;
+    assert!(waited >= Duration::from_millis(12_750), "{waited:?}");
+}
+
+/// Issue 11, defect 5: 413 splits the batch, and the sink remembers the
+/// size that was refused: later batches are cut below it before they are
+/// sent, instead of each being refused first (every batch used to cost
+/// three refused requests here).
+#[tokio::test(start_paused = true)]
+async fn too_large_splits_the_batch_and_later_requests_stay_under_the_refused_size() {
+    const LINES: u64 = 1_000;
+    // Takes at most 25 lines per request.
+    let receiver = Receiver::start(Box::new(|_, lines| {
+        if lines.len() > 25 {
+            Reply::status(413)
+        } else {
+            Reply::OK
+        }
+    }))
+    .await;
+    let (mut sink, registry) = sink(&receiver.url(), 100, QUICK);
+
+    deliver_all(&mut sink, &records(LINES, 21)).await;
+
+    let tally = receiver.tally(LINES);
+    assert_eq!(tally.lost(), Vec::<u64>::new(), "lines lost");
+    assert_eq!((tally.duplicates(), tally.out_of_order), (0, 0));
+    let too_large = receiver
+        .requests()
+        .iter()
+        .filter(|r| r.reply.status == 413)
+        .count();
+    // 100 lines refused, then 50: from then on every request is 25 lines.
+    assert_eq!(too_large, 2);
+    assert_eq!(
+        registry_metric(
+            &registry,
+            "log_sidecar_sink_requests_total{result=\"too_large\"}"
+        ),
+        2.0
+    );
+    assert_eq!(receiver.requests().len(), 2 + 1_000 / 25);
+    assert_eq!(
+        registry_metric(&registry, "log_sidecar_sink_dead_letters_total"),
+        0.0
+    );
+}
+
+/// Issue 11, defect 5: a single line the sink still refuses as too large is
+/// the only one dead-lettered.
+#[tokio::test(start_paused = true)]
+async fn a_single_line_still_too_large_is_the_only_dead_letter() {
+    const LINES: u64 = 200;
+    const HUGE: u64 = 77;
+    // Refuses any request whose lines hold more than 4,000 bytes.
+    let receiver = Receiver::start(Box::new(|_, lines| {
+        if lines.iter().map(String::len).sum::<usize>() > 4_000 {
+            Reply::status(413)
+        } else {
+            Reply::OK
+        }
+    }))
+    .await;
+    let (mut sink, registry) = sink(&receiver.url(), 100, QUICK);
+    let mut batch = records(LINES, 21);
+    batch[HUGE as usize].line = numbered(HUGE, 6_000).into_bytes();
+
+    deliver_all(&mut sink, &batch).await;
+
+    let tally = receiver.tally(LINES);
+    assert_eq!(tally.lost(), [HUGE], "only the huge line is missing");
+    assert_eq!(tally.duplicates(), 0);
+    assert_eq!(
+        registry_metric(&registry, "log_sidecar_sink_dead_letters_total"),
+        1.0
+    );
+    assert_eq!(
+        registry_metric(&registry, "log_sidecar_sink_lines_sent_total"),
+        (LINES - 1) as f64
+    );
+}
+
+/// Issue 11 (concern): `Retry-After: 0` used to be obeyed to the letter,
+/// 2,911 requests in 5 s. The sink's own backoff is the least it waits; a
+/// longer `Retry-After` still lengthens the wait (see
+/// `throttling_honours_retry_after`).
+#[tokio::test(start_paused = true)]
+async fn retry_after_zero_keeps_the_minimum_backoff() {
+    let throttle = Reply {
+        retry_after: Some(0),
+        ..Reply::status(503)
+    };
+    let receiver = Receiver::start(first_then_ok(12, throttle)).await;
+    let (mut sink, registry) = sink(&receiver.url(), 100, QUICK);
+
+    deliver_all(&mut sink, &records(10, 11)).await;
+
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 13);
+    for pair in requests.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(gap >= Duration::from_millis(50), "retried after {gap:?}");
+    }
+    // Half of each doubling ceiling at least: 0.05 + 0.1 + ... + 12.8 s,
+    // then half of the 30 s cap twice.
+    let waited = requests[12].at - requests[0].at;
+    assert!(waited >= Duration::from_millis(55_550), "{waited:?}");
+    assert_eq!(
+        registry_metric(
+            &registry,
+            "log_sidecar_sink_requests_total{result=\"server_error\"}"
+        ),
+        12.0
+    );
+    assert_eq!(receiver.tally(10).lost().len(), 0);
+}
+
+/// Issue 11 (concern): a 307 used to be retried forever without a word.
+/// Redirects are not followed (a log sink that moved is a configuration to
+/// fix, and following one would send the lines where nobody configured
+/// them to go): the sink warns, counts them and keeps retrying the URL it
+/// was given.
+#[tokio::test(start_paused = true)]
+async fn a_redirect_is_counted_and_retried_never_followed() {
+    let moved = Reply {
+        location: Some("/moved"),
+        ..Reply::status(307)
+    };
+    let receiver = Receiver::start(first_then_ok(3, moved)).await;
+    let (mut sink, registry) = sink(&receiver.url(), 100, QUICK);
+
+    deliver_all(&mut sink, &records(40, 11)).await;
+
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 4);
+    assert!(
+        requests.iter().all(|r| r.path == "/ingest"),
+        "followed a redirect: {:?}",
+        requests.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        registry_metric(
+            &registry,
+            "log_sidecar_sink_requests_total{result=\"redirect\"}"
+        ),
+        3.0
+    );
+    assert_eq!(
+        registry_metric(&registry, "log_sidecar_sink_dead_letters_total"),
+        0.0
+    );
+    assert_eq!(receiver.tally(40).lost().len(), 0);
 }

@@ -47,6 +47,36 @@ fn start_sidecar(dir: &Path, log: &Path, url: &str, extra: &[&str]) -> Sidecar {
     Sidecar::start_with(&args, &[], Stdout::Discarded)
 }
 
+/// Waits until `want` distinct lines numbered below `total` arrived, or
+/// fails saying how many did and what the sidecar said.
+async fn expect_lines(
+    receiver: &Receiver,
+    sidecar: &Sidecar,
+    total: u64,
+    want: u64,
+    within: Duration,
+) -> support::Tally {
+    let arrived = receiver.wait_for_distinct(total, want, within).await;
+    let tally = receiver.tally(total);
+    assert!(
+        arrived,
+        "{} of {want} lines arrived in {within:?}; sidecar stderr:\n{}",
+        tally.seen(),
+        sidecar.stderr()
+    );
+    tally
+}
+
+/// SIGTERM, and a clean exit within the drain timeout.
+fn stop_within_drain_timeout(sidecar: &mut Sidecar) {
+    let status = sidecar.terminate(Duration::from_secs(30));
+    assert!(
+        status.success(),
+        "exit {status}; stderr:\n{}",
+        sidecar.stderr()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sink_down_while_50_mb_are_written_memory_stays_bounded_and_nothing_is_lost() {
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -103,16 +133,7 @@ async fn sink_down_while_50_mb_are_written_memory_stays_bounded_and_nothing_is_l
     // The sink comes up: every line must arrive.
     let receiver = port.listen(Receiver::accepting_everything());
     let up = Instant::now();
-    let all_arrived = receiver
-        .wait_for_distinct(LINES, LINES, Duration::from_secs(120))
-        .await;
-    let tally = receiver.tally(LINES);
-    assert!(
-        all_arrived,
-        "{} of {LINES} lines arrived in 120 s; sidecar stderr:\n{}",
-        tally.seen(),
-        sidecar.stderr()
-    );
+    let tally = expect_lines(&receiver, &sidecar, LINES, LINES, Duration::from_secs(120)).await;
     eprintln!("caught up {LINES} lines in {:?}", up.elapsed());
     assert_eq!(tally.lost().len(), 0, "lines lost");
     // Refused connections reached no receiver, and nothing restarted: no repeats.
@@ -130,13 +151,7 @@ async fn sink_down_while_50_mb_are_written_memory_stays_bounded_and_nothing_is_l
         "peak RSS {peak_kib} KiB while catching up (bound {RSS_BOUND_KIB} KiB)"
     );
 
-    // Within its drain timeout after SIGTERM.
-    let status = sidecar.terminate(Duration::from_secs(30));
-    assert!(
-        status.success(),
-        "exit {status}; stderr:\n{}",
-        sidecar.stderr()
-    );
+    stop_within_drain_timeout(&mut sidecar);
     assert_eq!(receiver.tally(LINES).duplicates(), 0);
 }
 
@@ -173,20 +188,8 @@ async fn lines_the_sink_refuses_become_dead_letters_on_stderr_and_the_rest_arriv
     );
     sidecar.admin_addr();
 
-    let delivered = receiver
-        .wait_for_distinct(
-            TOTAL,
-            TOTAL - poisoned.len() as u64,
-            Duration::from_secs(30),
-        )
-        .await;
-    let tally = receiver.tally(TOTAL);
-    assert!(
-        delivered,
-        "{} lines arrived; stderr:\n{}",
-        tally.seen(),
-        sidecar.stderr()
-    );
+    let want = TOTAL - poisoned.len() as u64;
+    let tally = expect_lines(&receiver, &sidecar, TOTAL, want, Duration::from_secs(30)).await;
     assert_eq!(
         tally.lost(),
         poisoned,
@@ -224,11 +227,53 @@ async fn lines_the_sink_refuses_become_dead_letters_on_stderr_and_the_rest_arriv
     assert_eq!(sidecar.metric("log_sidecar_sink_dead_letters_total"), 3.0);
     assert_eq!(sidecar.metric("log_sidecar_sink_up"), 1.0);
 
-    // Within its drain timeout after SIGTERM.
-    let status = sidecar.terminate(Duration::from_secs(30));
+    stop_within_drain_timeout(&mut sidecar);
+}
+
+/// Issue 11, defect 5, as an operator sees it: a sink that refuses the
+/// credentials is an error on stderr at once (and then once a minute, not
+/// once per retry), no line is dead-lettered, and once the sink takes
+/// them every line arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sink_refusing_credentials_is_said_once_and_loses_no_line() {
+    const TOTAL: u64 = 500;
+    const REFUSALS: usize = 6;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let log = dir.path().join("time-service.log");
+    let text: String = (0..TOTAL).map(|i| numbered(i, 30) + "\n").collect();
+    std::fs::write(&log, text).expect("write the log file");
+    let receiver = Receiver::start(Box::new(|n, _| match n {
+        0..REFUSALS => Reply::status(401),
+        _ => Reply::OK,
+    }))
+    .await;
+    let mut sidecar = start_sidecar(dir.path(), &log, &receiver.url(), &[]);
+    sidecar.admin_addr();
+
+    // Six refusals cost at most 0.1 + 0.2 + ... + 3.2 s of backoff.
+    let tally = expect_lines(&receiver, &sidecar, TOTAL, TOTAL, Duration::from_secs(30)).await;
+    assert_eq!(tally.duplicates(), 0);
+
+    let stderr = sidecar.stderr();
+    let complaints: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("401 Unauthorized"))
+        .collect();
+    assert_eq!(complaints.len(), 1, "stderr:\n{stderr}");
+    assert!(complaints[0].contains("ERROR"), "{}", complaints[0]);
     assert!(
-        status.success(),
-        "exit {status}; stderr:\n{}",
-        sidecar.stderr()
+        complaints[0].contains("not dead-lettered"),
+        "{}",
+        complaints[0]
     );
+    assert!(!stderr.contains("dead letter:"), "stderr:\n{stderr}");
+    assert!(stderr.contains("accepted again"), "stderr:\n{stderr}");
+    assert_eq!(
+        sidecar.metric("log_sidecar_sink_requests_total{result=\"config_error\"}"),
+        REFUSALS as f64
+    );
+    assert_eq!(sidecar.metric("log_sidecar_sink_dead_letters_total"), 0.0);
+    assert_eq!(sidecar.metric("log_sidecar_sink_up"), 1.0);
+
+    stop_within_drain_timeout(&mut sidecar);
 }

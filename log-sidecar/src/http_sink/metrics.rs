@@ -9,14 +9,21 @@ use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 pub(crate) enum RequestResult {
     /// 2xx: the batch is delivered.
     Success,
-    /// 408 or 429: the sink asked us to slow down; retried.
+    /// 408, 425 or 429: the sink asked us to slow down; retried.
     Throttled,
     /// 5xx: retried.
     ServerError,
-    /// 1xx/3xx: the sink said something we cannot act on; retried.
-    UnexpectedStatus,
+    /// 3xx: not followed; retried, with a warning.
+    Redirect,
+    /// 401, 403, 404, ...: the sink is misconfigured from here; retried,
+    /// with an error logged.
+    ConfigError,
+    /// 413: the request is split.
+    TooLarge,
     /// Other 4xx: the sink refused the content; bisected.
     Rejected,
+    /// A status HTTP does not define as final; retried.
+    UnexpectedStatus,
     /// No complete answer within `request_timeout`; retried.
     Timeout,
     /// Could not connect, or the connection broke; retried.
@@ -24,12 +31,15 @@ pub(crate) enum RequestResult {
 }
 
 impl RequestResult {
-    const ALL: [RequestResult; 7] = [
+    const ALL: [RequestResult; 10] = [
         RequestResult::Success,
         RequestResult::Throttled,
         RequestResult::ServerError,
-        RequestResult::UnexpectedStatus,
+        RequestResult::Redirect,
+        RequestResult::ConfigError,
+        RequestResult::TooLarge,
         RequestResult::Rejected,
+        RequestResult::UnexpectedStatus,
         RequestResult::Timeout,
         RequestResult::ConnectionError,
     ];
@@ -39,8 +49,11 @@ impl RequestResult {
             RequestResult::Success => "success",
             RequestResult::Throttled => "throttled",
             RequestResult::ServerError => "server_error",
-            RequestResult::UnexpectedStatus => "unexpected_status",
+            RequestResult::Redirect => "redirect",
+            RequestResult::ConfigError => "config_error",
+            RequestResult::TooLarge => "too_large",
             RequestResult::Rejected => "rejected",
+            RequestResult::UnexpectedStatus => "unexpected_status",
             RequestResult::Timeout => "timeout",
             RequestResult::ConnectionError => "connection_error",
         }
@@ -74,7 +87,7 @@ impl HttpSinkMetrics {
             requests,
             retries: IntCounter::new(
                 "log_sidecar_sink_retries_total",
-                "Requests re-sent after a connection error, timeout, 5xx, 408 or 429.",
+                "Requests re-sent after a connection error, timeout, 5xx, 3xx, throttling or a configuration error.",
             )?,
             lines_sent: IntCounter::new(
                 "log_sidecar_sink_lines_sent_total",
@@ -86,11 +99,11 @@ impl HttpSinkMetrics {
             )?,
             dead_letters: IntCounter::new(
                 "log_sidecar_sink_dead_letters_total",
-                "Single lines the HTTP sink refused with a 4xx, written to stderr instead.",
+                "Single lines the HTTP sink refused (400, 413, 422, ...), written to stderr instead.",
             )?,
             up: IntGauge::new(
                 "log_sidecar_sink_up",
-                "1 if the last request to the HTTP sink got an answer other than 5xx, else 0.",
+                "1 if the last request to the HTTP sink was answered as a working sink answers (2xx, 4xx about the content, throttling), else 0.",
             )?,
         };
         registry.register(Box::new(metrics.requests.clone()))?;

@@ -29,6 +29,8 @@ pub struct Reply {
     /// Wait this long after storing, before answering.
     pub delay: Duration,
     pub retry_after: Option<u64>,
+    /// A `Location` header (redirects).
+    pub location: Option<&'static str>,
 }
 
 impl Reply {
@@ -37,6 +39,7 @@ impl Reply {
         status: 200,
         delay: Duration::ZERO,
         retry_after: None,
+        location: None,
     };
 
     pub fn status(status: u16) -> Reply {
@@ -69,6 +72,8 @@ pub type Policy = Box<dyn Fn(usize, &[String]) -> Reply + Send + Sync>;
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub at: tokio::time::Instant,
+    /// The request's path, e.g. `/ingest`.
+    pub path: String,
     pub lines: usize,
     pub body_bytes: usize,
     pub content_type: Option<String>,
@@ -214,6 +219,7 @@ async fn handle(
     state: Arc<State>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = request.uri().path().to_owned();
     let content_type = request
         .headers()
         .get(hyper::header::CONTENT_TYPE)
@@ -221,7 +227,7 @@ async fn handle(
         .map(str::to_owned);
     let Ok(body) = request.into_body().collect().await else {
         // The sender gave up while sending: nothing was received.
-        return Ok(answer(400, None));
+        return Ok(answer(&Reply::status(400)));
     };
     let body = body.to_bytes();
     let lines: Vec<String> = body
@@ -245,6 +251,7 @@ async fn handle(
         let reply = (state.policy)(log.requests.len(), &lines);
         log.requests.push(Seen {
             at: tokio::time::Instant::now(),
+            path,
             lines: lines.len(),
             body_bytes: body.len(),
             content_type,
@@ -256,14 +263,17 @@ async fn handle(
         reply
     };
     tokio::time::sleep(reply.delay).await;
-    Ok(answer(reply.status, reply.retry_after))
+    Ok(answer(&reply))
 }
 
-fn answer(status: u16, retry_after: Option<u64>) -> Response<Full<Bytes>> {
-    let status = StatusCode::from_u16(status).expect("a valid test status");
+fn answer(reply: &Reply) -> Response<Full<Bytes>> {
+    let status = StatusCode::from_u16(reply.status).expect("a valid test status");
     let mut response = Response::builder().status(status);
-    if let Some(seconds) = retry_after {
+    if let Some(seconds) = reply.retry_after {
         response = response.header(hyper::header::RETRY_AFTER, seconds);
+    }
+    if let Some(location) = reply.location {
+        response = response.header(hyper::header::LOCATION, location);
     }
     response
         .body(Full::new(Bytes::from(format!(
