@@ -59,7 +59,9 @@ pub struct Checkpoint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileCheckpoint {
     /// The path the file had when the checkpoint was written (informative:
-    /// files are matched by `id` and `head`, never by path).
+    /// files are matched by `id` and `head`, never by path; a name that is
+    /// not UTF-8 is written with replacement characters).
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     /// Device and inode.
     #[serde(flatten)]
@@ -70,6 +72,10 @@ pub struct FileCheckpoint {
     pub head_hash: u64,
     /// The first byte not yet delivered.
     pub offset: u64,
+}
+
+fn lossy_path<S: serde::Serializer>(path: &Path, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_string_lossy())
 }
 
 impl FileCheckpoint {

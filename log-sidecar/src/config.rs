@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use time_server::kit::{parse_bytes, parse_duration};
 
-use crate::discovery::literal_dir;
+use crate::discovery::{literal_dir, Patterns};
 use crate::http_sink::{HttpSinkConfig, SinkError};
 use crate::record::PodMetadata;
 
@@ -44,6 +44,13 @@ pub struct Config {
         num_args = 1
     )]
     pub paths: Vec<String>,
+
+    /// Also follow symlinks (and symlinked directories) that lead out of
+    /// the directories the patterns name. Off by default: whoever can write
+    /// to the log volume could otherwise have any file the sidecar can read
+    /// forwarded.
+    #[arg(long, env = "FOLLOW_SYMLINKS_OUTSIDE")]
+    pub follow_symlinks_outside: bool,
 
     /// Where per-file offsets are kept [default: .log-sidecar-checkpoint.json
     /// in the directory of the first --path].
@@ -119,6 +126,9 @@ impl Config {
     pub fn validate(&self) -> Result<(), String> {
         if self.paths.iter().any(|p| p.trim().is_empty()) {
             return Err("--path: empty pattern".into());
+        }
+        for pattern in &self.paths {
+            Patterns::check(pattern).map_err(|e| format!("--path: {e}"))?;
         }
         if self.max_line_bytes == 0 {
             return Err("--max-line-bytes must be at least 1".into());
@@ -212,6 +222,7 @@ mod tests {
         assert!(parse(&["--path", "/a", "--drain-timeout", "10"]).is_err());
         assert!(parse(&["--path", "/a", "--http-sink", "https://x/"]).is_err());
         assert!(parse(&["--path", "/a", "--format", "xml"]).is_err());
+        assert!(parse(&["--path", "/var/log/[.log"]).is_err());
         assert!(parse(&["--path", "/a", "--stdout-pipe-bytes", "-1"]).is_err());
         let sink = ["--path", "/a", "--http-sink", "http://x/"];
         assert!(parse(&[&sink[..], &["--sink-batch-lines", "0"]].concat()).is_err());

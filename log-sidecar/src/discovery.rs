@@ -2,16 +2,40 @@
 //! to watch for that to change. Discovery only lists paths; recognising
 //! what a path holds (a file already followed, renamed, copied, new) is the
 //! tailer's, and reading it is the `follow` module's.
+//!
+//! Directories are listed here, one pattern component at a time, and only
+//! single names are matched with the glob crate: its own directory walk
+//! panics on a name that is not UTF-8, and anyone who can write to the
+//! shared volume can make one. Such a name is matched as UTF-8 with
+//! replacement characters, so `*.log` still finds `\xff.log`.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::ffi::OsString;
+use std::io;
+use std::path::{Component, Path, PathBuf};
 
 /// The `--path` patterns, checked once, and the paths they must never name.
 #[derive(Debug, Clone)]
 pub struct Patterns {
-    patterns: Vec<String>,
+    patterns: Vec<Pattern>,
     /// Never followed even when a pattern matches (the checkpoint files).
     exclude: Vec<PathBuf>,
+}
+
+/// One pattern: the directory it starts in and the components after it.
+#[derive(Debug, Clone)]
+struct Pattern {
+    text: String,
+    /// The components before the first wildcard (empty: the current
+    /// directory, and matches are named relative to it, as given).
+    base: PathBuf,
+    rest: Vec<Part>,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Literal(OsString),
+    Wildcard(glob::Pattern),
 }
 
 /// A `--path` value that is not a valid pattern.
@@ -24,6 +48,17 @@ pub struct PatternError {
     pub reason: String,
 }
 
+/// What one look at the patterns found.
+#[derive(Debug, Default)]
+pub struct Matches {
+    /// Every path matched, each once, in pattern order (names sorted
+    /// within a directory).
+    pub paths: Vec<PathBuf>,
+    /// Directories that could not be listed (other than missing ones):
+    /// files in them are not seen until they can be.
+    pub unlisted: Vec<(PathBuf, io::Error)>,
+}
+
 fn match_options() -> glob::MatchOptions {
     glob::MatchOptions {
         case_sensitive: true,
@@ -32,51 +67,141 @@ fn match_options() -> glob::MatchOptions {
     }
 }
 
+fn is_wildcard(component: &str) -> bool {
+    component.contains(['*', '?', '['])
+}
+
+impl Pattern {
+    fn parse(text: &str) -> Result<Self, PatternError> {
+        let error = |reason: String| PatternError {
+            pattern: text.to_owned(),
+            reason,
+        };
+        glob::Pattern::new(text).map_err(|e| error(e.to_string()))?;
+        let mut base = PathBuf::new();
+        let mut rest = Vec::new();
+        for component in Path::new(text).components() {
+            let name = component.as_os_str();
+            let wild = name.to_str().is_some_and(is_wildcard);
+            if rest.is_empty() && !wild {
+                base.push(component);
+                continue;
+            }
+            match component {
+                Component::Normal(_) if wild => {
+                    let glob = glob::Pattern::new(name.to_str().unwrap_or_default())
+                        .map_err(|e| error(e.to_string()))?;
+                    rest.push(Part::Wildcard(glob));
+                }
+                Component::Normal(_) => rest.push(Part::Literal(name.to_owned())),
+                _ => return Err(error("`.` or `..` after a wildcard".into())),
+            }
+        }
+        // A pattern without a wildcard names one file: its last component
+        // is looked up like a match (it may not exist yet).
+        if rest.is_empty() {
+            if let Some(last) = base.file_name().map(|n| n.to_owned()) {
+                base.pop();
+                rest.push(Part::Literal(last));
+            } else {
+                return Err(error("names a directory, not a file".into()));
+            }
+        }
+        Ok(Pattern {
+            text: text.to_owned(),
+            base,
+            rest,
+        })
+    }
+
+    /// Walks the pattern's components from its base directory.
+    fn walk(&self, found: &mut Vec<PathBuf>, unlisted: &mut Vec<(PathBuf, io::Error)>) {
+        let mut level = vec![self.base.clone()];
+        for (n, part) in self.rest.iter().enumerate() {
+            let last = n + 1 == self.rest.len();
+            let mut next = Vec::new();
+            for dir in &level {
+                match part {
+                    Part::Literal(name) => next.push(dir.join(name)),
+                    Part::Wildcard(glob) => list(dir, glob, &mut next, unlisted),
+                }
+            }
+            if !last {
+                // Only directories lead on (symlinks to them too; the
+                // tailer checks where what it opens really is).
+                next.retain(|p| p.is_dir());
+            }
+            level = next;
+        }
+        found.extend(level);
+    }
+}
+
+/// Appends the entries of `dir` whose names match `glob`, sorted by name.
+/// A missing directory has none; one that cannot be listed is reported.
+fn list(
+    dir: &Path,
+    glob: &glob::Pattern,
+    out: &mut Vec<PathBuf>,
+    unlisted: &mut Vec<(PathBuf, io::Error)>,
+) {
+    let listing = if dir.as_os_str().is_empty() {
+        std::fs::read_dir(".")
+    } else {
+        std::fs::read_dir(dir)
+    };
+    let entries = match listing {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+        Err(e) => {
+            unlisted.push((dir.to_owned(), e));
+            return;
+        }
+    };
+    let mut names: Vec<OsString> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.file_name()))
+        .filter(|name| glob.matches_with(&name.to_string_lossy(), match_options()))
+        .collect();
+    names.sort();
+    out.extend(names.into_iter().map(|name| dir.join(name)));
+}
+
 impl Patterns {
     /// Files or glob patterns (`*`, `?`, `[..]`; `*` does not match a
     /// leading dot); `exclude` names paths never to follow.
     pub fn new(patterns: Vec<String>, exclude: Vec<PathBuf>) -> Result<Self, PatternError> {
-        for p in &patterns {
-            glob::Pattern::new(p).map_err(|e| PatternError {
-                pattern: p.clone(),
-                reason: e.to_string(),
-            })?;
-        }
+        let patterns = patterns
+            .iter()
+            .map(|p| Pattern::parse(p))
+            .collect::<Result<_, _>>()?;
         Ok(Patterns { patterns, exclude })
     }
 
-    /// Every path the patterns match now, each once, in pattern order.
-    /// Entries that cannot be read are skipped (and seen again next time).
-    pub fn matches(&self) -> Vec<PathBuf> {
-        let mut seen = HashSet::new();
-        let mut found = Vec::new();
+    /// Checks a pattern without keeping it (for flag validation).
+    pub fn check(pattern: &str) -> Result<(), PatternError> {
+        Pattern::parse(pattern).map(drop)
+    }
+
+    /// Every path the patterns match now, each once, in pattern order,
+    /// and the directories that could not be listed.
+    pub fn matches(&self) -> Matches {
+        let mut all = Vec::new();
+        let mut unlisted = Vec::new();
         for pattern in &self.patterns {
-            let paths = match glob::glob_with(pattern, match_options()) {
-                Ok(paths) => paths,
-                Err(e) => {
-                    log::warn!("pattern {pattern:?}: {e}");
-                    continue;
-                }
-            };
-            for entry in paths {
-                match entry {
-                    Ok(path) if self.exclude.contains(&path) => {}
-                    Ok(path) => {
-                        if seen.insert(path.clone()) {
-                            found.push(path);
-                        }
-                    }
-                    Err(e) => log::debug!("pattern {pattern:?}: {e}"),
-                }
-            }
+            pattern.walk(&mut all, &mut unlisted);
         }
-        found
+        let mut seen = HashSet::new();
+        let paths = all
+            .into_iter()
+            .filter(|p| !self.exclude.contains(p) && seen.insert(p.clone()))
+            .collect();
+        Matches { paths, unlisted }
     }
 
     /// The directories a new match would appear in: each pattern's
     /// directory before its first wildcard.
     pub fn dirs(&self) -> impl Iterator<Item = PathBuf> + '_ {
-        self.patterns.iter().map(|p| literal_dir(p))
+        self.patterns.iter().map(|p| literal_dir(&p.text))
     }
 }
 
@@ -88,7 +213,7 @@ pub fn literal_dir(pattern: &str) -> PathBuf {
     let components: Vec<_> = path.components().collect();
     for (n, c) in components.iter().enumerate() {
         let s = c.as_os_str().to_string_lossy();
-        if n + 1 == components.len() || s.contains(['*', '?', '[']) {
+        if n + 1 == components.len() || is_wildcard(&s) {
             break;
         }
         dir.push(c);
@@ -102,6 +227,8 @@ pub fn literal_dir(pattern: &str) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::ffi::OsStrExt;
+
     use super::*;
 
     #[test]
@@ -126,7 +253,43 @@ mod tests {
             vec![dir.path().join("b.log")],
         )
         .unwrap();
-        assert_eq!(patterns.matches(), [dir.path().join("a.log")]);
+        assert_eq!(patterns.matches().paths, [dir.path().join("a.log")]);
         assert!(Patterns::new(vec!["[".into()], Vec::new()).is_err());
+        assert!(Patterns::check("/var/log/[").is_err());
+        assert!(Patterns::check("/").is_err(), "a directory is not a file");
+    }
+
+    #[test]
+    fn wildcards_in_directories_and_names_that_are_not_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["a", "b", ".c"] {
+            std::fs::create_dir(dir.path().join(sub)).unwrap();
+            std::fs::write(dir.path().join(sub).join("x.log"), "").unwrap();
+        }
+        let odd = dir.path().join(std::ffi::OsStr::from_bytes(b"\xff.log"));
+        std::fs::write(&odd, "").unwrap();
+        std::fs::write(dir.path().join(std::ffi::OsStr::from_bytes(b"\xfe")), "").unwrap();
+        let base = dir.path().display();
+        let patterns = Patterns::new(
+            vec![
+                format!("{base}/*/x.log"),
+                format!("{base}/*.log"),
+                format!("{base}/missing/*.log"),
+                format!("{base}/later.log"),
+            ],
+            Vec::new(),
+        )
+        .unwrap();
+        let found = patterns.matches();
+        assert_eq!(
+            found.paths,
+            [
+                dir.path().join("a/x.log"),
+                dir.path().join("b/x.log"),
+                odd,
+                dir.path().join("later.log"),
+            ]
+        );
+        assert!(found.unlisted.is_empty());
     }
 }

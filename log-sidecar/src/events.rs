@@ -23,6 +23,9 @@ pub trait TailEvents: Send + Sync {
     fn file_closed(&self, _path: &Path) {}
     /// Bytes of `path` not yet delivered (size minus delivered offset).
     fn file_lag(&self, _path: &Path, _bytes: u64) {}
+    /// After a scan: how many matched paths could not be followed
+    /// (unreadable, out of descriptors, a symlink leading outside).
+    fn unfollowable(&self, _paths: usize) {}
 }
 
 /// Ignores every event.

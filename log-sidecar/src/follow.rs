@@ -80,6 +80,9 @@ pub(crate) struct Followed {
     size: u64,
     /// Modification time at the latest look: older files are read first.
     pub(crate) mtime: SystemTime,
+    /// The last read error reported, so that it is reported once, not on
+    /// every batch.
+    read_error: Option<String>,
 }
 
 /// The longest line, and scratch space to cut lines in: what reading
@@ -138,6 +141,7 @@ impl Followed {
             lineage: Lineage::Undecided,
             size,
             mtime: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            read_error: None,
         };
         if let Some(cp) = resume {
             if cp.head().matches(&followed.file, size)? && cp.offset <= size {
@@ -267,10 +271,38 @@ impl Followed {
         }
     }
 
+    /// [`Followed::read_into`], with a failure reported on stderr once
+    /// (until a read succeeds or the error changes): `None` then.
+    pub(crate) fn read_into_or_report(
+        &mut self,
+        batch: &mut Batch,
+        budget: Budget,
+        flush_partial: bool,
+        reader: &mut LineReader,
+        events: &dyn TailEvents,
+    ) -> Option<Budget> {
+        match self.read_into(batch, budget, flush_partial, reader, events) {
+            Ok(left) => {
+                if self.read_error.take().is_some() {
+                    log::info!("{} can be read again", self.path.display());
+                }
+                Some(left)
+            }
+            Err(e) => {
+                let why = e.to_string();
+                if self.read_error.as_ref() != Some(&why) {
+                    log::warn!("cannot read {}: {why}", self.path.display());
+                    self.read_error = Some(why);
+                }
+                None
+            }
+        }
+    }
+
     /// Reads complete lines into `batch`, within `budget`. `flush_partial`
     /// also emits an unfinished last line (shutdown); so does a file gone
     /// for longer than [`GONE_GRACE`]. Returns what is left of the budget.
-    pub(crate) fn read_into(
+    fn read_into(
         &mut self,
         batch: &mut Batch,
         mut budget: Budget,

@@ -97,7 +97,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
         max_line_bytes,
         checkpoint,
         Arc::new(metrics.clone()),
-    );
+    )
+    .follow_links_outside(config.follow_symlinks_outside);
     let sink = config
         .sink_config()?
         .map(|c| HttpSink::new(c, &registry))

@@ -25,6 +25,7 @@ pub struct Metrics {
     copies: IntCounter,
     long_lines: IntCounter,
     buffered_bytes: IntGauge,
+    unfollowable: IntGauge,
     file_lag: IntGaugeVec,
     last_checkpoint: Arc<Mutex<Option<Instant>>>,
 }
@@ -69,6 +70,11 @@ impl Metrics {
             "Bytes read and held in memory, waiting for delivery.",
         )?;
         registry.register(Box::new(buffered_bytes.clone()))?;
+        let unfollowable = IntGauge::new(
+            "log_sidecar_unfollowable_files",
+            "Paths the patterns match that cannot be followed (unreadable, out of descriptors, a symlink leading outside).",
+        )?;
+        registry.register(Box::new(unfollowable.clone()))?;
         let file_lag = IntGaugeVec::new(
             Opts::new(
                 "log_sidecar_file_lag_bytes",
@@ -113,6 +119,7 @@ impl Metrics {
                 "Cuts of lines longer than --max-line-bytes.",
             )?,
             buffered_bytes,
+            unfollowable,
             file_lag,
             last_checkpoint,
         })
@@ -187,6 +194,11 @@ impl TailEvents for Metrics {
         let _ = self
             .file_lag
             .remove_label_values(&[&path.to_string_lossy()]);
+    }
+
+    fn unfollowable(&self, paths: usize) {
+        self.unfollowable
+            .set(i64::try_from(paths).unwrap_or(i64::MAX));
     }
 
     fn file_lag(&self, path: &Path, bytes: u64) {

@@ -7,8 +7,11 @@
 //! caller [`commit`](Tailer::commit)s a batch's receipt after every output
 //! accepted it, and only then do offsets (and so checkpoints) move.
 
-use std::fs::File;
+use std::collections::HashMap;
+use std::fs::{File, Metadata, OpenOptions};
 use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -39,6 +42,11 @@ pub struct BatchLimits {
 /// Follows the files matching the patterns.
 pub struct Tailer {
     patterns: Patterns,
+    /// Follow what a symlink leads to even outside the watched directories.
+    links_outside: bool,
+    /// Paths matched but not followed, and why: each is reported once per
+    /// reason, not on every scan.
+    problems: Problems,
     files: Vec<Followed>,
     /// Checkpoint entries not yet matched to a file (first scan only).
     resume: Vec<FileCheckpoint>,
@@ -70,6 +78,8 @@ impl Tailer {
     ) -> Self {
         Tailer {
             patterns,
+            links_outside: false,
+            problems: Problems::default(),
             files: Vec::new(),
             resume: checkpoint.files,
             truncated: Vec::new(),
@@ -78,6 +88,15 @@ impl Tailer {
             reader: LineReader::new(max_line_bytes),
             events,
         }
+    }
+
+    /// Also follows files that a symlink (or a symlinked directory) in the
+    /// watched directories leads out of them to; by default they are
+    /// refused, so that a link to `/etc/shadow` dropped on a shared volume
+    /// is not forwarded.
+    pub fn follow_links_outside(mut self, allow: bool) -> Self {
+        self.links_outside = allow;
+        self
     }
 
     /// Directories whose changes may concern us: the literal part of each
@@ -104,19 +123,39 @@ impl Tailer {
 
     /// Looks for files matching the patterns: new ones are opened (and
     /// resumed from the checkpoint when they are in it), known ones found
-    /// under a new name are renames. Unreadable entries are logged and
-    /// skipped; they are retried on the next scan.
+    /// under a new name are renames. Entries that cannot be followed are
+    /// reported once (and again when the reason changes) and retried on
+    /// every scan.
     pub fn scan(&mut self) {
         for f in &mut self.files {
             f.unsee();
         }
-        for path in self.patterns.matches() {
-            if let Err(e) = self.visit(&path) {
-                if e.kind() != io::ErrorKind::NotFound {
-                    log::warn!("cannot follow {}: {e}", path.display());
-                }
+        let found = self.patterns.matches();
+        let roots = if self.links_outside {
+            Vec::new()
+        } else {
+            self.roots()
+        };
+        for (dir, e) in found.unlisted {
+            self.problems.report(&dir, format!("cannot list it: {e}"));
+        }
+        for path in found.paths {
+            match self.visit(&path, &roots) {
+                Ok(()) => {}
+                Err(Refused::Io(e)) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(Refused::Io(e)) => self.problems.report(&path, e.to_string()),
+                Err(Refused::Outside(real)) => self.problems.report(
+                    &path,
+                    format!(
+                        "it leads outside the watched directories, to {} \
+                         (--follow-symlinks-outside to follow it)",
+                        real.display()
+                    ),
+                ),
             }
         }
+        let unfollowable = self.problems.scanned();
+        self.events.unfollowable(unfollowable);
         let now = Instant::now();
         for f in &mut self.files {
             f.scanned(now);
@@ -126,7 +165,15 @@ impl Tailer {
         self.resume.clear();
     }
 
-    fn visit(&mut self, path: &Path) -> io::Result<()> {
+    /// Where files may really be: each pattern's directory, resolved.
+    fn roots(&self) -> Vec<PathBuf> {
+        self.patterns
+            .dirs()
+            .filter_map(|dir| std::fs::canonicalize(dir).ok())
+            .collect()
+    }
+
+    fn visit(&mut self, path: &Path, roots: &[PathBuf]) -> Result<(), Refused> {
         let meta = std::fs::metadata(path)?;
         if !meta.is_file() {
             return Ok(());
@@ -136,8 +183,16 @@ impl Tailer {
             f.seen_at(path, &*self.events);
             return Ok(());
         }
-        let file = File::open(path)?;
-        let meta = file.metadata()?;
+        let Some((file, meta)) = open_regular(path)? else {
+            // Swapped for a FIFO or a device between stat and open.
+            return Ok(());
+        };
+        if !self.links_outside {
+            let real = real_path(&file, path)?;
+            if !roots.iter().any(|root| real.starts_with(root)) {
+                return Err(Refused::Outside(real));
+            }
+        }
         let id = FileId::of(&meta);
         if self.follows(id) {
             // Replaced between stat and open; the next scan sorts it out.
@@ -181,15 +236,14 @@ impl Tailer {
                 break;
             }
             let file = &mut self.files[i];
-            match file.read_into(
+            if let Some(left) = file.read_into_or_report(
                 &mut batch,
                 budget,
                 flush_partial,
                 &mut self.reader,
                 &*self.events,
             ) {
-                Ok(left) => budget = left,
-                Err(e) => log::warn!("cannot read {}: {e}", file.path.display()),
+                budget = left;
             }
         }
         batch
@@ -277,5 +331,76 @@ impl Tailer {
                 .chain(self.resume.iter().cloned())
                 .collect(),
         }
+    }
+}
+
+/// Why a matched path is not followed.
+#[derive(Debug)]
+enum Refused {
+    Io(io::Error),
+    /// It (or a directory on its way) is a symlink to this real path,
+    /// outside the watched directories.
+    Outside(PathBuf),
+}
+
+impl From<io::Error> for Refused {
+    fn from(e: io::Error) -> Self {
+        Refused::Io(e)
+    }
+}
+
+/// Opens `path` for reading if it is a regular file, without ever
+/// blocking: a FIFO moved onto a log's name would block a plain open(2)
+/// until some writer came, and a device may do anything when opened.
+/// `None`: not a regular file (the descriptor is closed again at once).
+pub(crate) fn open_regular(path: &Path) -> io::Result<Option<(File, Metadata)>> {
+    use rustix::fs::OFlags;
+    let flags = OFlags::NONBLOCK | OFlags::NOCTTY;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)?;
+    let meta = file.metadata()?;
+    Ok(meta.is_file().then_some((file, meta)))
+}
+
+/// Where the file just opened really is, every symlink resolved: what the
+/// kernel says the descriptor names, so a link swapped in after a check
+/// cannot fool it (`path` resolved as a fallback when /proc is missing).
+fn real_path(file: &File, path: &Path) -> io::Result<PathBuf> {
+    let fd = format!("/proc/self/fd/{}", file.as_raw_fd());
+    std::fs::read_link(fd).or_else(|_| std::fs::canonicalize(path))
+}
+
+/// Paths that cannot be followed, reported on stderr once per path and
+/// reason: the scan looks at them up to ten times a second, and an
+/// unreadable file, or more files than descriptors, must not repeat the
+/// same warning each time.
+#[derive(Debug, Default)]
+struct Problems {
+    /// Reported so far, and why.
+    known: HashMap<PathBuf, String>,
+    /// Found by the scan in progress.
+    current: HashMap<PathBuf, String>,
+}
+
+impl Problems {
+    fn report(&mut self, path: &Path, why: String) {
+        if self.known.get(path) != Some(&why) {
+            log::warn!("cannot follow {}: {why}", path.display());
+        }
+        self.current.insert(path.to_owned(), why);
+    }
+
+    /// The scan is over: problems it did not meet again are over too.
+    /// Returns how many paths could not be followed.
+    fn scanned(&mut self) -> usize {
+        for path in self.known.keys() {
+            if !self.current.contains_key(path) {
+                log::info!("{}: no longer refused", path.display());
+            }
+        }
+        self.known = std::mem::take(&mut self.current);
+        self.known.len()
     }
 }

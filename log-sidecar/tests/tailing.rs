@@ -532,6 +532,7 @@ fn bad_flags_exit_2_with_one_line_and_help_exits_0() {
         &["--path", "/x", "--http-sink", "https://collector/ingest"],
         &["--path", "/x", "--max-buffer-bytes", "1KiB"],
         &["--path", "/x", "--bogus"],
+        &["--path", "/var/log/[.log"],
     ] {
         let out = run(args);
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -228,20 +228,28 @@ impl Drop for Sidecar {
 
 /// A one-request HTTP/1.1 GET to 127.0.0.1: (status, body).
 pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect to the admin endpoint");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    http_get_within(addr, path, Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("GET {path} from {addr}: no answer within 10 s"))
+}
+
+/// A one-request HTTP/1.1 GET to 127.0.0.1, or `None` when no complete
+/// answer came within `limit` (a hung server is what some tests look for).
+pub fn http_get_within(addr: SocketAddr, path: &str, limit: Duration) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, limit).ok()?;
+    s.set_read_timeout(Some(limit)).ok()?;
+    s.set_write_timeout(Some(limit)).ok()?;
     write!(
         s,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
-    .unwrap();
+    .ok()?;
     let mut raw = String::new();
-    s.read_to_string(&mut raw).expect("read the answer");
+    s.read_to_string(&mut raw).ok()?;
     let status = raw
         .split(' ')
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP answer: {raw:?}"));
     let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
-    (status, body)
+    Some((status, body))
 }
