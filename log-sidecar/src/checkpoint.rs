@@ -3,46 +3,61 @@
 //! file is replaced atomically (temporary file, `sync_all`, `rename`, fsync of
 //! the directory), so after a crash the sidecar resumes exactly where its last
 //! checkpoint says and at worst repeats what it delivered after it.
+//!
+//! A checkpoint that cannot be used (unreadable, not JSON, not a regular
+//! file) is moved aside and the sidecar starts as on a first run: repeats
+//! are better than a crash loop. Only one written by a newer build is
+//! refused, since guessing what its fields mean could skip lines.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::fingerprint::{FileId, Head};
+use crate::fingerprint::{open_regular, FileId, Head};
 
 /// The only format version this build reads and writes.
 pub const VERSION: u32 = 1;
 
-/// Why a checkpoint could not be read or written.
+/// Why a checkpoint could not be read or written. (The OS error is part
+/// of the message, not a `source`, so that it is printed once.)
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
     /// Reading the file failed (other than it not existing yet).
-    #[error("cannot read checkpoint {path}: {source}")]
+    #[error("cannot read checkpoint {path}: {error}")]
     Read {
         /// The checkpoint file.
         path: PathBuf,
         /// The cause.
-        source: io::Error,
+        error: io::Error,
     },
     /// The file is not a checkpoint this build understands.
-    #[error(
-        "checkpoint {path} is not valid (delete it to re-read every file from its start): {reason}"
-    )]
+    #[error("checkpoint {path} is not valid: {reason}")]
     Invalid {
         /// The checkpoint file.
         path: PathBuf,
         /// What is wrong with it.
         reason: String,
     },
+    /// A newer build wrote it: its fields may mean what this one cannot know.
+    #[error(
+        "checkpoint {path} has format version {version}, newer than this build's {VERSION}: \
+         run the log-sidecar that wrote it, or move the file away to read every file from its start"
+    )]
+    Newer {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// Its version.
+        version: u64,
+    },
     /// Writing, syncing or renaming failed.
-    #[error("cannot write checkpoint {path}: {source}")]
+    #[error("cannot write checkpoint {path}: {error}")]
     Write {
         /// The checkpoint file.
         path: PathBuf,
         /// The cause.
-        source: io::Error,
+        error: io::Error,
     },
 }
 
@@ -101,28 +116,73 @@ impl Checkpoint {
     /// Loads the checkpoint at `path`; a missing file is an empty checkpoint
     /// (first start: every file is read from its start).
     pub fn load(path: &Path) -> Result<Self, CheckpointError> {
-        let bytes = match fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(source) => {
-                return Err(CheckpointError::Read {
-                    path: path.to_owned(),
-                    source,
-                })
-            }
+        let read_error = |error| CheckpointError::Read {
+            path: path.to_owned(),
+            error,
         };
         let invalid = |reason: String| CheckpointError::Invalid {
             path: path.to_owned(),
             reason,
         };
+        // Never blocks: a FIFO at the checkpoint's name is refused, not
+        // waited on.
+        let mut file = match open_regular(path) {
+            Ok(Some((file, _))) => file,
+            Ok(None) => return Err(invalid("not a regular file".into())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(e) => return Err(read_error(e)),
+        };
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(read_error)?;
         let value: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
-        match value.get("version").and_then(|v| v.as_u64()) {
-            Some(v) if v == u64::from(VERSION) => {}
-            Some(v) => return Err(invalid(format!("version {v}, this build reads {VERSION}"))),
+        match value.get("version") {
+            Some(serde_json::Value::Number(n)) => match n.as_u64() {
+                Some(v) if v == u64::from(VERSION) => {}
+                Some(v) if v > u64::from(VERSION) => {
+                    return Err(CheckpointError::Newer {
+                        path: path.to_owned(),
+                        version: v,
+                    })
+                }
+                _ => return Err(invalid(format!("unknown format version {n}"))),
+            },
+            Some(other) => {
+                return Err(invalid(format!(
+                    "the version field is not a number: {other}"
+                )))
+            }
             None => return Err(invalid("no version field".into())),
         }
         serde_json::from_value(value).map_err(|e| invalid(e.to_string()))
+    }
+
+    /// [`Checkpoint::load`] for a start-up: a checkpoint that cannot be
+    /// used is moved aside (to `<path>.unusable-<unix seconds>`, if it can
+    /// be moved), said loudly, and the start is a first run, every file
+    /// read from its start. Only [`CheckpointError::Newer`] is an error.
+    pub fn load_or_set_aside(path: &Path) -> Result<Self, CheckpointError> {
+        match Self::load(path) {
+            Ok(checkpoint) => Ok(checkpoint),
+            Err(e @ CheckpointError::Newer { .. }) => Err(e),
+            Err(e) => {
+                let mut aside = path.as_os_str().to_owned();
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                aside.push(format!(".unusable-{now}"));
+                let aside = PathBuf::from(aside);
+                let moved = match fs::rename(path, &aside) {
+                    Ok(()) => format!("moved aside to {}", aside.display()),
+                    Err(err) => format!("could not be moved aside ({err})"),
+                };
+                log::error!(
+                    "{e}; {moved}; starting as on a first run: every file is read from its start, \
+                     so lines forwarded before are sent again"
+                );
+                Ok(Self::default())
+            }
+        }
     }
 
     /// The files a checkpoint at `path` is kept in: itself and the
@@ -135,9 +195,9 @@ impl Checkpoint {
 
     /// Replaces the checkpoint at `path` atomically and durably.
     pub fn store(&self, path: &Path) -> Result<(), CheckpointError> {
-        let err = |source| CheckpointError::Write {
+        let err = |error| CheckpointError::Write {
             path: path.to_owned(),
-            source,
+            error,
         };
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
@@ -185,12 +245,47 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cp.json");
         fs::write(&path, br#"{"version":2,"files":[]}"#).unwrap();
+        let e = Checkpoint::load(&path).unwrap_err();
+        assert!(
+            matches!(e, CheckpointError::Newer { version: 2, .. }),
+            "{e}"
+        );
+        fs::write(&path, br#"{"version":"1","files":[]}"#).unwrap();
         let e = Checkpoint::load(&path).unwrap_err().to_string();
-        assert!(e.contains("version 2, this build reads 1"), "{e}");
+        assert!(
+            e.contains(r#"the version field is not a number: "1""#),
+            "{e}"
+        );
+        fs::write(&path, br#"{"version":0,"files":[]}"#).unwrap();
+        let e = Checkpoint::load(&path).unwrap_err().to_string();
+        assert!(e.contains("unknown format version 0"), "{e}");
         fs::write(&path, b"{not json").unwrap();
         assert!(matches!(
             Checkpoint::load(&path),
             Err(CheckpointError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn an_unusable_checkpoint_is_set_aside_and_a_newer_one_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cp.json");
+        fs::write(&path, b"{not json").unwrap();
+        assert_eq!(
+            Checkpoint::load_or_set_aside(&path).unwrap(),
+            Checkpoint::default()
+        );
+        assert!(!path.exists());
+        let aside: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert!(
+            aside.len() == 1 && aside[0].starts_with("cp.json.unusable-"),
+            "{aside:?}"
+        );
+        fs::write(&path, br#"{"version":7,"files":[]}"#).unwrap();
+        assert!(Checkpoint::load_or_set_aside(&path).is_err());
+        assert!(path.exists(), "a newer checkpoint is left where it is");
     }
 }

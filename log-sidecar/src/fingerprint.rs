@@ -8,10 +8,14 @@
 //! that no longer matches means the inode now holds other bytes: the file was
 //! truncated and rewritten (copytruncate) or the inode was reused after a
 //! deletion; either way it is read again from its start.
+//!
+//! Only regular files have an identity worth following, and finding out
+//! must never block (`open_regular`).
 
-use std::fs::{File, Metadata};
+use std::fs::{File, Metadata, OpenOptions};
 use std::io;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -75,6 +79,21 @@ impl Head {
         let bytes = read_prefix(file, self.len)?;
         Ok(bytes.len() as u64 == self.len && fnv1a(&bytes) == self.hash)
     }
+}
+
+/// Opens `path` for reading if it is a regular file, without ever
+/// blocking: a FIFO moved onto a log's name would block a plain open(2)
+/// until some writer came, and a device may do anything when opened.
+/// `None`: not a regular file (the descriptor is closed again at once).
+pub(crate) fn open_regular(path: &Path) -> io::Result<Option<(File, Metadata)>> {
+    use rustix::fs::OFlags;
+    let flags = OFlags::NONBLOCK | OFlags::NOCTTY;
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(path)?;
+    let meta = file.metadata()?;
+    Ok(meta.is_file().then_some((file, meta)))
 }
 
 fn read_prefix(file: &File, len: u64) -> io::Result<Vec<u8>> {

@@ -41,6 +41,12 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_filter))
         .target(env_logger::Target::Stderr)
         .init();
+    // A checkpoint that cannot be used is set aside (said loudly) and the
+    // start is a first run; one from a newer build is refused.
+    let checkpoint = match Checkpoint::load_or_set_aside(&config.checkpoint_path()) {
+        Ok(checkpoint) => checkpoint,
+        Err(e) => return kit::usage_error(&e.to_string()),
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -51,7 +57,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(config));
+    let result = runtime.block_on(run(config, checkpoint));
     // A stdout write still blocked on a full pipe must not keep us alive
     // past the drain timeout we just enforced.
     runtime.shutdown_background();
@@ -64,7 +70,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> anyhow::Result<()> {
+async fn run(config: Config, checkpoint: Checkpoint) -> anyhow::Result<()> {
     let registry = prometheus::Registry::new();
     let metrics = Metrics::new(&registry).context("registering metrics")?;
     let stop = Stop::new();
@@ -86,7 +92,6 @@ async fn run(config: Config) -> anyhow::Result<()> {
     ));
 
     let checkpoint_path = config.checkpoint_path();
-    let checkpoint = Checkpoint::load(&checkpoint_path)?;
     let patterns = Patterns::new(
         config.paths.clone(),
         Checkpoint::files(&checkpoint_path).to_vec(),

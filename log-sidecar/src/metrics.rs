@@ -24,6 +24,7 @@ pub struct Metrics {
     truncations: IntCounter,
     copies: IntCounter,
     long_lines: IntCounter,
+    checkpoint_errors: IntCounter,
     buffered_bytes: IntGauge,
     unfollowable: IntGauge,
     file_lag: IntGaugeVec,
@@ -118,6 +119,10 @@ impl Metrics {
                 "log_sidecar_long_lines_total",
                 "Cuts of lines longer than --max-line-bytes.",
             )?,
+            checkpoint_errors: counter(
+                "log_sidecar_checkpoint_errors_total",
+                "Checkpoint stores that failed (each is retried with backoff; forwarding goes on).",
+            )?,
             buffered_bytes,
             unfollowable,
             file_lag,
@@ -147,6 +152,11 @@ impl Metrics {
             .last_checkpoint
             .lock()
             .expect("the checkpoint time lock is never poisoned") = Some(Instant::now());
+    }
+
+    /// A checkpoint store failed.
+    pub fn checkpoint_failed(&self) {
+        self.checkpoint_errors.inc();
     }
 }
 

@@ -23,8 +23,8 @@ use time_server::kit::{Shutdown, Stop};
 use tokio::time::{sleep, sleep_until, timeout_at, Instant};
 
 use crate::batch::{Lines, Receipt};
-use crate::checkpoint::{Checkpoint, CheckpointError};
-use crate::checkpoint_writer::CheckpointWriter;
+use crate::checkpoint::Checkpoint;
+use crate::checkpoint_writer::{CheckpointWriter, UNREADY_AFTER};
 use crate::http_sink::SinkError;
 use crate::metrics::Metrics;
 use crate::outputs::Outputs;
@@ -81,9 +81,13 @@ pub enum PipelineError {
         /// Lines of the batch in flight.
         lines: usize,
     },
-    /// The checkpoint could not be written.
-    #[error(transparent)]
-    Checkpoint(#[from] CheckpointError),
+    /// Every line was delivered, but the final checkpoint could not be
+    /// stored before the drain timeout (the reason was logged).
+    #[error(
+        "every line was delivered, but the checkpoint could not be stored before the drain timeout; \
+         the next start sends again what was delivered since the last stored checkpoint"
+    )]
+    CheckpointNotStored,
 }
 
 /// Counts for the final log line.
@@ -120,6 +124,8 @@ pub async fn run(
         watcher,
         checkpoints,
         shutdown: stop.shutdown().clone(),
+        stop: stop.clone(),
+        unready: false,
         in_flight: VecDeque::new(),
         summary: Summary::default(),
         dirty: false,
@@ -133,11 +139,13 @@ pub async fn run(
     match pipeline.follow().await {
         Ok(summary) => Ok(summary),
         Err(e) => {
-            // What was delivered before the failure is not sent again.
+            // What was delivered before the failure is not sent again (a
+            // store that fails now was reported; the failure itself is the
+            // error to return).
             pipeline
                 .checkpoints
                 .store_now(pipeline.tailer.checkpoint())
-                .await?;
+                .await;
             Err(e)
         }
     }
@@ -158,6 +166,10 @@ struct Pipeline {
     watcher: Watcher,
     checkpoints: CheckpointWriter,
     shutdown: Shutdown,
+    /// Readiness, turned off while checkpoints have been failing for long.
+    stop: Stop,
+    /// Readiness is off because of failing checkpoints.
+    unready: bool,
     drain: Drain,
     /// Oldest first; two at most once the loop waits.
     in_flight: VecDeque<InFlight>,
@@ -190,10 +202,7 @@ impl Pipeline {
                 continue;
             }
             if self.drain.phase.is_finishing() {
-                if self.dirty {
-                    self.checkpoints.store_now(self.tailer.checkpoint()).await?;
-                }
-                self.checkpoints.finish().await?;
+                self.store_final().await?;
                 return Ok(self.summary);
             }
             self.wait_for_work().await?;
@@ -301,24 +310,63 @@ impl Pipeline {
 
     /// Stores the checkpoint when offsets moved: at most every
     /// [`CHECKPOINT_EVERY`] beside the loop while lines flow (one store
-    /// still running, a slow disk, defers the next instead of queueing
-    /// it), and at once while finishing.
+    /// still running, a slow disk, or a failed store's backoff defers the
+    /// next instead of queueing it), and at once while finishing.
     async fn store_if_due(&mut self) -> Result<(), PipelineError> {
         let finishing = self.drain.phase.is_finishing();
-        if !self.dirty || !(finishing || self.last_store.elapsed() >= CHECKPOINT_EVERY) {
-            return Ok(());
+        if self.dirty && (finishing || self.last_store.elapsed() >= CHECKPOINT_EVERY) {
+            let checkpoint = self.tailer.checkpoint();
+            if self.checkpoints.start(checkpoint).await {
+                self.dirty = false;
+                self.last_store = Instant::now();
+            }
         }
-        let stored = if finishing {
-            self.checkpoints.store_now(self.tailer.checkpoint()).await?;
-            true
-        } else {
-            self.checkpoints.start(self.tailer.checkpoint()).await?
-        };
-        if stored {
-            self.dirty = false;
-            self.last_store = Instant::now();
-        }
+        self.after_store();
         Ok(())
+    }
+
+    /// What the checkpoint writer's state means for the loop: a failed
+    /// store leaves the offsets unstored, and stores failing for long
+    /// turn readiness off until one works.
+    fn after_store(&mut self) {
+        let failing_for = self.checkpoints.failing_for();
+        if failing_for.is_some() {
+            self.dirty = true;
+        }
+        let persisting = failing_for.is_some_and(|f| f >= UNREADY_AFTER);
+        if persisting && !self.unready {
+            log::error!(
+                "checkpoints have failed for over {UNREADY_AFTER:?}: readiness off until one is stored"
+            );
+            self.stop.health().set_not_ready();
+            self.unready = true;
+        } else if failing_for.is_none() && self.unready {
+            log::info!("checkpoints are stored again: ready");
+            self.stop.ready();
+            self.unready = false;
+        }
+    }
+
+    /// The last store, once every line is out: retried (with the writer's
+    /// backoff) until it works or the drain deadline is too near.
+    async fn store_final(&mut self) -> Result<(), PipelineError> {
+        loop {
+            let stored = if self.dirty {
+                self.checkpoints.store_now(self.tailer.checkpoint()).await
+            } else {
+                self.checkpoints.finish().await
+            };
+            self.after_store();
+            if stored {
+                self.dirty = false;
+                return Ok(());
+            }
+            let retry = self.checkpoints.next_try().unwrap_or_else(Instant::now);
+            match self.drain.phase {
+                Phase::Finishing { deadline } if retry < deadline => sleep_until(retry).await,
+                _ => return Err(PipelineError::CheckpointNotStored),
+            }
+        }
     }
 
     /// Sleeps until something may have changed: a file (inotify), the
@@ -332,8 +380,12 @@ impl Pipeline {
             }
             _ => None,
         };
-        let store_due = (self.dirty && !self.checkpoints.is_running())
-            .then(|| self.last_store + CHECKPOINT_EVERY);
+        let store_due = (self.dirty && !self.checkpoints.is_running()).then(|| {
+            let due = self.last_store + CHECKPOINT_EVERY;
+            self.checkpoints
+                .next_try()
+                .map_or(due, |retry| due.max(retry))
+        });
         let following = self.drain.phase.is_following();
         tokio::select! {
             _ = self.watcher.changed() => {}
@@ -341,7 +393,7 @@ impl Pipeline {
             _ = self.shutdown.wait(), if following => {}
             _ = sleep_until(linger_end.unwrap_or(now)), if linger_end.is_some() => {}
             _ = sleep_until(store_due.unwrap_or(now)), if store_due.is_some() => {}
-            stored = self.checkpoints.finish(), if self.checkpoints.is_running() => stored?,
+            _ = self.checkpoints.finish(), if self.checkpoints.is_running() => self.after_store(),
         }
         Ok(())
     }

@@ -18,12 +18,13 @@ use crate::lines::RawLines;
 use crate::record::{PodMetadata, Record};
 use crate::splice::{self, FileRange};
 
-/// Why stdout did not take a batch.
+/// Why stdout did not take a batch. (The OS error is in the message, not
+/// a `source`, so that it is printed once.)
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     /// Writing failed, typically EPIPE because nobody reads stdout any more.
     #[error("cannot write to stdout ({0}); undelivered lines stay un-checkpointed")]
-    Stdout(#[source] io::Error),
+    Stdout(io::Error),
 }
 
 /// Writes batches to stdout, and owns the buffers they travel in: a batch's

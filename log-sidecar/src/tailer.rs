@@ -8,10 +8,9 @@
 //! accepted it, and only then do offsets (and so checkpoints) move.
 
 use std::collections::HashMap;
-use std::fs::{File, Metadata, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,7 +19,7 @@ use crate::batch::{Batch, Lines, Receipt};
 use crate::checkpoint::{Checkpoint, FileCheckpoint, VERSION};
 use crate::discovery::Patterns;
 use crate::events::TailEvents;
-use crate::fingerprint::FileId;
+use crate::fingerprint::{open_regular, FileId};
 use crate::follow::{Budget, Followed, LineReader, TruncatedHead};
 
 /// Truncated files whose former head is remembered to recognise their copy.
@@ -347,21 +346,6 @@ impl From<io::Error> for Refused {
     fn from(e: io::Error) -> Self {
         Refused::Io(e)
     }
-}
-
-/// Opens `path` for reading if it is a regular file, without ever
-/// blocking: a FIFO moved onto a log's name would block a plain open(2)
-/// until some writer came, and a device may do anything when opened.
-/// `None`: not a regular file (the descriptor is closed again at once).
-pub(crate) fn open_regular(path: &Path) -> io::Result<Option<(File, Metadata)>> {
-    use rustix::fs::OFlags;
-    let flags = OFlags::NONBLOCK | OFlags::NOCTTY;
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(flags.bits() as i32)
-        .open(path)?;
-    let meta = file.metadata()?;
-    Ok(meta.is_file().then_some((file, meta)))
 }
 
 /// Where the file just opened really is, every symlink resolved: what the

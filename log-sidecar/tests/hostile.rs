@@ -220,3 +220,187 @@ fn an_unfollowable_path_is_reported_once() {
     );
     assert_eq!(stderr.matches("no longer refused").count(), 1, "{stderr}");
 }
+
+/// The sidecar following `root`'s `app.log*`, its checkpoint at `ck`.
+fn checkpointing_to(root: &LogDir, ck: &Path, args: &[&str]) -> Sidecar {
+    let pattern = root.pattern();
+    let common = [
+        "--path",
+        &pattern,
+        "--checkpoint-file",
+        ck.to_str().unwrap(),
+    ];
+    Sidecar::start(&[&common[..], args].concat())
+}
+
+/// Defect 3: a checkpoint store that failed (a full volume, a path made
+/// unwritable) exited the sidecar, and every restart sent the same lines
+/// again. Now forwarding goes on, the store is retried with backoff,
+/// counted, said on stderr (not once per attempt), readiness goes off
+/// while it persists, and all comes back when the volume does.
+#[test]
+fn failing_checkpoint_stores_are_retried_while_lines_flow() {
+    let root = LogDir::new();
+    append(&root.current(), &lines(0, 100));
+    let ck_dir = root.path("ck");
+    fs::create_dir(&ck_dir).unwrap();
+    let ck = ck_dir.join("cp.json");
+    let mut sidecar = checkpointing_to(&root, &ck, &["--shutdown-linger", "200ms"]);
+    wait_until(
+        "the first lines checkpointed",
+        Duration::from_secs(20),
+        || checkpointed_bytes(&ck) == 100 * LINE_LEN,
+    );
+    // The checkpoint's directory turns into a file: every store fails
+    // (ENOTDIR), as it would on a full or read-only volume.
+    fs::rename(&ck_dir, root.path("ck.away")).unwrap();
+    fs::write(&ck_dir, b"").unwrap();
+    append(&root.current(), &lines(100, 200));
+    wait_until("lines while stores fail", Duration::from_secs(20), || {
+        Tally::of(&sidecar.output(), 200).lost().is_empty() || !sidecar.is_running()
+    });
+    assert!(sidecar.is_running(), "exited: {}", sidecar.stderr());
+    wait_until("failed stores counted", Duration::from_secs(20), || {
+        sidecar.metric("log_sidecar_checkpoint_errors_total") >= 2.0
+    });
+    wait_until("readiness off", Duration::from_secs(30), || {
+        sidecar.admin_get("/readyz").0 == 503
+    });
+    assert_eq!(sidecar.admin_get("/healthz").0, 200);
+    append(&root.current(), &lines(200, 300));
+    wait_until("more lines", Duration::from_secs(20), || {
+        Tally::of(&sidecar.output(), 300).lost().is_empty()
+    });
+
+    // The volume recovers.
+    fs::remove_file(&ck_dir).unwrap();
+    fs::rename(root.path("ck.away"), &ck_dir).unwrap();
+    wait_until("every line checkpointed", Duration::from_secs(30), || {
+        checkpointed_bytes(&ck) == 300 * LINE_LEN
+    });
+    wait_until("ready again", Duration::from_secs(10), || {
+        sidecar.admin_get("/readyz").0 == 200
+    });
+    assert!(sidecar.terminate(Duration::from_secs(10)).success());
+    let tally = Tally::of(&sidecar.output(), 300);
+    assert_eq!((tally.lost().len(), tally.duplicates()), (0, 0));
+    let stderr = sidecar.stderr();
+    let errors = stderr.matches(" ERROR ").count();
+    assert!(
+        (1..=3).contains(&errors),
+        "said when it began and when readiness went off, not per attempt:\n{stderr}"
+    );
+    assert!(stderr.contains("checkpoint stored again"), "{stderr}");
+}
+
+/// When the last checkpoint cannot be stored either, the exit says so
+/// (exit 1, within the drain timeout): the lines were delivered, and the
+/// next start will send again what followed the last stored checkpoint.
+#[test]
+fn a_final_checkpoint_that_cannot_be_stored_exits_1_in_time() {
+    let root = LogDir::new();
+    append(&root.current(), &lines(0, 10));
+    let ck_dir = root.path("ck");
+    fs::write(&ck_dir, b"").unwrap(); // a file where the directory should be
+    let ck = ck_dir.join("cp.json");
+    let mut sidecar = checkpointing_to(
+        &root,
+        &ck,
+        &["--shutdown-linger", "100ms", "--drain-timeout", "2s"],
+    );
+    wait_until("the lines", Duration::from_secs(20), || {
+        Tally::of(&sidecar.output(), 10).lost().is_empty() || !sidecar.is_running()
+    });
+    assert!(sidecar.is_running(), "exited: {}", sidecar.stderr());
+    sidecar.signal("TERM");
+    let signalled = Instant::now();
+    let status = sidecar.wait(Duration::from_secs(10));
+    assert!(
+        signalled.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        signalled.elapsed()
+    );
+    assert_eq!(status.code(), Some(1), "{}", sidecar.stderr());
+    assert!(
+        sidecar
+            .stderr()
+            .contains("the checkpoint could not be stored"),
+        "{}",
+        sidecar.stderr()
+    );
+}
+
+/// A corrupt or unreadable checkpoint exited 1, and so crash-looped; a
+/// FIFO in its place hung the start. Now it is moved aside, said loudly,
+/// and the start is a first run (repeats are better than a crash loop).
+/// One written by a newer build is refused: exit 2 and why.
+#[test]
+fn an_unusable_checkpoint_is_set_aside_and_a_newer_one_refused() {
+    type Plant = fn(&Path);
+    let cases: [(&str, Plant, &str); 3] = [
+        (
+            "garbage",
+            |p| fs::write(p, b"{not json").unwrap(),
+            "is not valid",
+        ),
+        (
+            "version as a string",
+            |p| fs::write(p, br#"{"version":"1","files":[]}"#).unwrap(),
+            r#"the version field is not a number: "1""#,
+        ),
+        (
+            "a FIFO",
+            |p| {
+                rustix::fs::mknodat(
+                    rustix::fs::CWD,
+                    p,
+                    rustix::fs::FileType::Fifo,
+                    rustix::fs::Mode::from_raw_mode(0o644),
+                    0,
+                )
+                .unwrap()
+            },
+            "not a regular file",
+        ),
+    ];
+    for (what, plant, said) in cases {
+        let dir = LogDir::new();
+        append(&dir.current(), &lines(0, 10));
+        plant(&dir.checkpoint());
+        let mut sidecar = Sidecar::start(&["--path", &dir.pattern(), "--shutdown-linger", "100ms"]);
+        wait_until(what, Duration::from_secs(20), || {
+            Tally::of(&sidecar.output(), 10).lost().is_empty() || !sidecar.is_running()
+        });
+        assert!(sidecar.is_running(), "{what}: exited: {}", sidecar.stderr());
+        assert!(sidecar.terminate(Duration::from_secs(10)).success());
+        let stderr = sidecar.stderr();
+        assert!(
+            stderr.contains(said) && stderr.contains("moved aside"),
+            "{what}: {stderr}"
+        );
+        assert_eq!(
+            checkpointed_bytes(&dir.checkpoint()),
+            10 * LINE_LEN,
+            "{what}"
+        );
+        let aside = fs::read_dir(dir.dir.path())
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().contains(".unusable-")
+            })
+            .count();
+        assert_eq!(aside, 1, "{what}: the old checkpoint kept aside");
+    }
+
+    let dir = LogDir::new();
+    fs::write(dir.checkpoint(), br#"{"version":2,"files":[]}"#).unwrap();
+    let out = std::process::Command::new(support::sidecar::binary())
+        .args(["--path", &dir.pattern(), "--admin-listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("format version 2, newer"), "{stderr}");
+}
