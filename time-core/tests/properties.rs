@@ -2,18 +2,11 @@
 //! the whole input space (every `i64` of seconds or nanoseconds, every
 //! offset, any name), with parsers written here, independent of the crate.
 
+mod common;
+
+use common::days_from_civil;
 use proptest::prelude::*;
 use time_core::{FixedZone, GoTime, TimeResponse, Timestamp};
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (Hinnant), in i128
-/// so the extreme years of an `i64` of seconds fit.
-fn days_from_civil(y: i128, m: i128, d: i128) -> i128 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
 
 fn days_in_month(y: i128, m: i128) -> i128 {
     let leap = y.rem_euclid(4) == 0 && (y.rem_euclid(100) != 0 || y.rem_euclid(400) == 0);

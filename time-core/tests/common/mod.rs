@@ -209,17 +209,23 @@ impl Rng {
     }
 }
 
-/// Seconds since the epoch of a UTC civil time (Hinnant's
-/// `days_from_civil`), computed independently of the crate under test.
-pub fn unix_of(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> i64 {
+/// Days from 1970-01-01 to a proleptic Gregorian date (Hinnant's
+/// `days_from_civil`), in `i128` so the extreme years of an `i64` of
+/// seconds fit: the tests' one calendar, independent of the crate under
+/// test.
+pub fn days_from_civil(y: i128, m: i128, d: i128) -> i128 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    days * 86_400 + hh * 3_600 + mm * 60 + ss
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+/// Seconds since the epoch of a UTC civil time.
+pub fn unix_of(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> i64 {
+    let days = days_from_civil(y.into(), m.into(), d.into());
+    let secs = days * 86_400 + i128::from(hh * 3_600 + mm * 60 + ss);
+    i64::try_from(secs).expect("a civil time within the range of i64 seconds")
 }
 
 /// Go prints exact dates for seconds in this range (see the module doc),
