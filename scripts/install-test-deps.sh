@@ -41,10 +41,13 @@ APT_PACKAGES=(
   python3-venv                        # the project's venv for the Python tools below
   shellcheck                          # the test command lints every script
   debootstrap                         # CI's fresh-root check of this script (check-fresh-install.sh)
+  openssl                             # log-sidecar's TLS tests make their own CA with it
 )
 # Pinned: a new checkov release can add checks, a new kubernetes-validate new schemas;
 # move these on purpose, with the manifests, not by surprise in CI.
-PIP_PACKAGES=(kubernetes-validate==1.37.0 checkov==3.3.30)
+# opentelemetry-proto is the OpenTelemetry project's own decoder of what log-sidecar's OTLP output
+# sends (log-sidecar/tests/support/otlp_decode.py), protobuf its runtime, pinned with it.
+PIP_PACKAGES=(kubernetes-validate==1.37.0 checkov==3.3.30 opentelemetry-proto==1.45.2 protobuf==7.36.2)
 # Every command the tests run, and how to ask it its version: each is run,
 # so a tool that is on PATH but broken (a venv whose Python is gone) fails here.
 TOOLS=(
@@ -65,7 +68,14 @@ TOOLS=(
   "unshare --version"
   "shellcheck --version"
   "debootstrap --version"
+  "openssl version"
+  "otlp_proto_version"
 )
+
+# The decoder the OTLP tests run: importable from the venv's python, not only installed.
+otlp_proto_version() {
+  "$TIME_SERVICE_VENV/bin/python" -c 'import importlib.metadata as m, opentelemetry.proto.collector.logs.v1.logs_service_pb2; print(m.version("opentelemetry-proto"))'
+}
 
 # --bench: the load generator and the peers of scripts/bench-*.sh (Go is above).
 BENCH_APT_PACKAGES=(

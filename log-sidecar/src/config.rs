@@ -11,7 +11,8 @@ use clap::{Parser, ValueEnum};
 use time_server::kit::{parse_bytes, parse_duration};
 
 use crate::discovery::{literal_dir, Patterns};
-use crate::http_sink::{HttpSinkConfig, SinkError};
+use crate::http_sink::{Compression, Encoding, HeaderFile, HttpSinkConfig, SinkError, Trust};
+use crate::otlp::Origin;
 use crate::record::PodMetadata;
 
 /// The checkpoint's default file name, beside the first followed path.
@@ -61,9 +62,47 @@ pub struct Config {
     #[arg(long, env = "OUTPUT_FORMAT", value_enum, default_value = "raw")]
     pub format: Format,
 
-    /// Also POST every line as NDJSON to this http:// URL.
-    #[arg(long, env = "HTTP_SINK")]
+    /// Also POST every line as NDJSON to this http:// or https:// URL.
+    #[arg(long, env = "HTTP_SINK", conflicts_with = "otlp_endpoint")]
     pub http_sink: Option<String>,
+
+    /// Also send every line as OpenTelemetry log records, OTLP/HTTP
+    /// protobuf, to this URL (e.g. http://collector:4318/v1/logs).
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+
+    /// Sink request bodies: none or gzip (Content-Encoding: gzip).
+    #[arg(long, env = "SINK_COMPRESSION", value_enum, default_value = "none")]
+    pub sink_compression: Compression,
+
+    /// PEM file of the CAs an https sink's certificate must chain to
+    /// [default: Mozilla's roots, bundled].
+    #[arg(long, env = "SINK_CA_FILE")]
+    pub sink_ca_file: Option<PathBuf>,
+
+    /// Send `Authorization: Bearer <this file's content>` to the sink (a
+    /// token mounted from a Secret; read again as it changes).
+    #[arg(long, env = "SINK_BEARER_TOKEN_FILE")]
+    pub sink_bearer_token_file: Option<PathBuf>,
+
+    /// NAME=PATH: send header NAME with this file's content to the sink
+    /// (repeatable or comma-separated; read again as it changes).
+    #[arg(
+        long = "sink-header-file",
+        env = "SINK_HEADER_FILES",
+        value_delimiter = ',',
+        num_args = 1
+    )]
+    pub sink_header_files: Vec<String>,
+
+    /// `service.name` of the OTLP records [default: unknown_service].
+    #[arg(long, env = "OTEL_SERVICE_NAME")]
+    pub service_name: Option<String>,
+
+    /// `k8s.container.name` of the OTLP records: the container whose
+    /// files these are.
+    #[arg(long, env = "CONTAINER_NAME")]
+    pub container_name: Option<String>,
 
     /// At most this many lines per sink request.
     #[arg(long, env = "SINK_BATCH_LINES", default_value = "1000")]
@@ -165,19 +204,59 @@ impl Config {
         }
     }
 
-    /// The HTTP sink's settings when one is configured, or why they are
-    /// unusable.
+    /// Who the lines are from, for OTLP's resource attributes.
+    pub fn origin(&self) -> Origin {
+        let set = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
+        let meta = self.pod_metadata();
+        Origin {
+            service_name: set(&self.service_name),
+            pod_name: meta.pod_name,
+            namespace: meta.pod_namespace,
+            node_name: meta.node_name,
+            container_name: set(&self.container_name),
+        }
+    }
+
+    /// The HTTP sink's settings when one is configured (its CA and header
+    /// files read), or why they are unusable.
     pub fn sink_config(&self) -> Result<Option<HttpSinkConfig>, SinkError> {
-        let Some(url) = &self.http_sink else {
-            return Ok(None);
+        let (url, encoding) = match (&self.http_sink, &self.otlp_endpoint) {
+            (Some(url), _) => (url, Encoding::Ndjson(self.pod_metadata())),
+            (None, Some(url)) => (url, Encoding::Otlp(self.origin())),
+            (None, None) => {
+                if self.sink_ca_file.is_some()
+                    || self.sink_bearer_token_file.is_some()
+                    || !self.sink_header_files.is_empty()
+                {
+                    return Err(SinkError::InvalidConfig(
+                        "--sink-ca-file, --sink-bearer-token-file and --sink-header-file \
+                         need --http-sink or --otlp-endpoint"
+                            .into(),
+                    ));
+                }
+                return Ok(None);
+            }
         };
-        HttpSinkConfig::new(
-            url,
-            self.sink_batch_lines,
-            usize::try_from(self.sink_batch_bytes).unwrap_or(usize::MAX),
-            self.sink_timeout,
-        )
-        .map(Some)
+        let mut headers = Vec::new();
+        if let Some(path) = &self.sink_bearer_token_file {
+            headers.push(HeaderFile::bearer_token(path)?);
+        }
+        for spec in &self.sink_header_files {
+            headers.push(HeaderFile::parse(spec)?);
+        }
+        let trust = match &self.sink_ca_file {
+            Some(path) => Trust::ca_file(path)?,
+            None => Trust::WebRoots,
+        };
+        HttpSinkConfig::new(url, encoding)?
+            .with_batches(
+                self.sink_batch_lines,
+                usize::try_from(self.sink_batch_bytes).unwrap_or(usize::MAX),
+            )?
+            .with_timeout(self.sink_timeout)?
+            .with_compression(self.sink_compression)
+            .with_trust(trust)
+            .map(|config| Some(config.with_headers(headers)))
     }
 }
 
@@ -220,7 +299,20 @@ mod tests {
         assert!(parse(&[]).is_err(), "--path is required");
         assert!(parse(&["--path", "/a", "--max-line-bytes", "lots"]).is_err());
         assert!(parse(&["--path", "/a", "--drain-timeout", "10"]).is_err());
-        assert!(parse(&["--path", "/a", "--http-sink", "https://x/"]).is_err());
+        assert!(parse(&["--path", "/a", "--http-sink", "ftp://x/"]).is_err());
+        let both = ["--http-sink", "http://x/", "--otlp-endpoint", "http://y/"];
+        assert!(parse(&[&["--path", "/a"][..], &both].concat()).is_err());
+        assert!(parse(&["--path", "/a", "--sink-ca-file", "/etc/ca.pem"]).is_err());
+        assert!(parse(&[
+            "--path",
+            "/a",
+            "--sink-bearer-token-file",
+            "/nonexistent",
+            "--otlp-endpoint",
+            "http://y/"
+        ])
+        .is_err());
+        assert!(parse(&["--path", "/a", "--sink-compression", "brotli"]).is_err());
         assert!(parse(&["--path", "/a", "--format", "xml"]).is_err());
         assert!(parse(&["--path", "/var/log/[.log"]).is_err());
         assert!(parse(&["--path", "/a", "--stdout-pipe-bytes", "-1"]).is_err());
@@ -228,6 +320,15 @@ mod tests {
         assert!(parse(&[&sink[..], &["--sink-batch-lines", "0"]].concat()).is_err());
         assert!(parse(&[&sink[..], &["--sink-timeout", "0s"]].concat()).is_err());
         assert!(parse(&sink).is_ok());
+        assert!(parse(&[
+            "--path",
+            "/a",
+            "--otlp-endpoint",
+            "https://y:4318/v1/logs",
+            "--sink-compression",
+            "gzip"
+        ])
+        .is_ok());
         let e = parse(&["--path", "/a", "--max-buffer-bytes", "1KiB"]).unwrap_err();
         assert!(e.contains("--max-buffer-bytes"), "{e}");
     }

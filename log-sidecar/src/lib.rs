@@ -18,6 +18,7 @@
 //! - `follow`: one followed file: truncation, reading its lines.
 //! - [`fingerprint`]: (device, inode) + head checksum identity of a file.
 //! - [`lines`]: bytes to lines (partial lines, CRLF, long lines).
+//! - [`line_header`]: a line's own leading time and level.
 //! - [`batch`]: the lines of one read (records or raw bytes) and their receipt.
 //! - [`checkpoint`]: the versioned, atomically replaced offsets file.
 //! - `checkpoint_writer`: storing it beside the loop.
@@ -26,7 +27,8 @@
 //! - [`watch`]: inotify wake-ups, with a polling fallback.
 //! - [`outputs`]: every output a batch must reach, and the form it is read in.
 //! - [`stdout`]: the stdout output (raw or JSON lines, blocking = backpressure).
-//! - [`http_sink`]: the optional HTTP sink (NDJSON batches, retries).
+//! - [`http_sink`]: the optional HTTP sink (NDJSON or OTLP batches, retries).
+//! - [`otlp`]: records as OpenTelemetry log records (OTLP/HTTP protobuf).
 //! - [`pipeline`]: read → deliver → commit → checkpoint, and the shutdown
 //!   sequence.
 //! - [`record`]: the line type every output shares.
@@ -41,8 +43,10 @@ pub mod events;
 pub mod fingerprint;
 mod follow;
 pub mod http_sink;
+pub mod line_header;
 pub mod lines;
 pub mod metrics;
+pub mod otlp;
 pub mod outputs;
 pub mod pipeline;
 pub mod record;

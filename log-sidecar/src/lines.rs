@@ -238,11 +238,7 @@ pub fn split(
 }
 
 fn record(path: &Arc<Path>, line: &[u8], truncated: bool) -> Record {
-    Record {
-        path: Arc::clone(path),
-        line: line.to_vec(),
-        truncated,
-    }
+    Record::new(Arc::clone(path), line.to_vec(), truncated)
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {

@@ -112,7 +112,6 @@ async fn run(config: Config, checkpoint: Checkpoint) -> anyhow::Result<()> {
         stdout: Stdout::new(config.format, config.pod_metadata())
             .with_pipe_bytes(config.stdout_pipe_bytes),
         sink,
-        meta: config.pod_metadata(),
     };
     let pipeline_config = PipelineConfig {
         checkpoint_path,

@@ -6,7 +6,6 @@
 use crate::batch::Lines;
 use crate::config::Format;
 use crate::http_sink::HttpSink;
-use crate::record::PodMetadata;
 use crate::stdout::Stdout;
 use crate::tailer::BatchLimits;
 
@@ -27,8 +26,6 @@ pub struct Outputs {
     pub stdout: Stdout,
     /// The optional HTTP sink.
     pub sink: Option<HttpSink>,
-    /// Pod metadata for the sink's JSON lines.
-    pub meta: PodMetadata,
 }
 
 impl Outputs {

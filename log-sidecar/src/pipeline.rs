@@ -263,7 +263,7 @@ impl Pipeline {
             Lines::Records(records) => {
                 let write = outputs.stdout.start(&records);
                 if let Some(sink) = &mut outputs.sink {
-                    let delivery = sink.deliver(&records, &outputs.meta, shutdown);
+                    let delivery = sink.deliver(&records, shutdown);
                     drain
                         .bound(shutdown, batch.receipt.lines, async { Ok(delivery.await?) })
                         .await?;

@@ -5,50 +5,26 @@
 
 mod support;
 
-use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use log_sidecar::http_sink::{HttpSink, HttpSinkConfig};
+use log_sidecar::http_sink::{Compression, Encoding, HeaderFile, HttpSink, HttpSinkConfig, Trust};
 use log_sidecar::record::{PodMetadata, Record};
-use prometheus::{Registry, TextEncoder};
-use support::receiver::{Receiver, Reply, ReservedPort};
-use support::{metric, numbered};
+use prometheus::Registry;
+use support::receiver::{Receiver, Reply, ReservedPort, Wire};
+use support::tls::TestCa;
+use support::{numbered, records, registry_metric};
 use time_server::kit::Shutdown;
-
-/// Numbered records `0..n`, each `len` bytes long.
-fn records(n: u64, len: usize) -> Vec<Record> {
-    let path: Arc<Path> = Arc::from(Path::new("/var/log/time-service/time-service.log"));
-    (0..n)
-        .map(|i| Record {
-            path: path.clone(),
-            line: numbered(i, len).into_bytes(),
-            truncated: false,
-        })
-        .collect()
-}
 
 fn sink(url: &str, batch_lines: usize, timeout: Duration) -> (HttpSink, Registry) {
     let registry = Registry::new();
-    let config = HttpSinkConfig::new(url, batch_lines, 1024 * 1024, timeout).expect("a test URL");
+    let config = HttpSinkConfig::new(url, Encoding::Ndjson(PodMetadata::default()))
+        .and_then(|c| c.with_batches(batch_lines, 1024 * 1024))
+        .and_then(|c| c.with_timeout(timeout))
+        .expect("a test URL");
     let sink = HttpSink::new(config, &registry).expect("a valid sink");
     (sink, registry)
-}
-
-/// One series of the sink's metrics, as `/metrics` would show it:
-/// `registry_metric(&registry, "log_sidecar_sink_requests_total{result=\"success\"}")`.
-fn registry_metric(registry: &Registry, series: &str) -> f64 {
-    let mut text = String::new();
-    TextEncoder::new()
-        .encode_utf8(&registry.gather(), &mut text)
-        .expect("metrics encode as text");
-    assert!(
-        text.lines().any(|l| l.starts_with(series)),
-        "no series {series:?} in:\n{text}"
-    );
-    metric(&text, series)
 }
 
 /// Lines stored by requests the receiver failed or answered too late, i.e.
@@ -72,7 +48,7 @@ fn first_then_ok(n: usize, reply: Reply) -> support::receiver::Policy {
 /// Delivers `records` with no pod metadata and no shutdown: what most
 /// tests do.
 async fn deliver_all(sink: &mut HttpSink, records: &[Record]) {
-    sink.deliver(records, &PodMetadata::default(), &Shutdown::new())
+    sink.deliver(records, &Shutdown::new())
         .await
         .expect("the sink never gives up by itself");
 }
@@ -81,14 +57,17 @@ async fn deliver_all(sink: &mut HttpSink, records: &[Record]) {
 async fn every_line_arrives_in_order_in_bounded_ndjson_batches() {
     let receiver = Receiver::start(Receiver::accepting_everything()).await;
     let registry = Registry::new();
-    let config = HttpSinkConfig::new(&receiver.url(), 700, 32 * 1024, QUICK).unwrap();
-    let mut sink = HttpSink::new(config, &registry).unwrap();
     let meta = PodMetadata {
         pod_name: Some("time-service-0".into()),
         ..PodMetadata::default()
     };
+    let config = HttpSinkConfig::new(&receiver.url(), Encoding::Ndjson(meta))
+        .and_then(|c| c.with_batches(700, 32 * 1024))
+        .and_then(|c| c.with_timeout(QUICK))
+        .unwrap();
+    let mut sink = HttpSink::new(config, &registry).unwrap();
 
-    sink.deliver(&records(10_000, 51), &meta, &Shutdown::new())
+    sink.deliver(&records(10_000, 51), &Shutdown::new())
         .await
         .expect("a healthy receiver takes everything");
 
@@ -154,13 +133,7 @@ async fn receiver_down_for_30_seconds_then_up_loses_nothing() {
     let port = ReservedPort::new();
     let (mut sink, registry) = sink(&format!("http://{}/ingest", port.addr), 1000, QUICK);
     let delivery = tokio::spawn(async move {
-        let result = sink
-            .deliver(
-                &records(LINES, 110),
-                &PodMetadata::default(),
-                &Shutdown::new(),
-            )
-            .await;
+        let result = sink.deliver(&records(LINES, 110), &Shutdown::new()).await;
         (result, Instant::now())
     });
 
@@ -228,11 +201,7 @@ async fn server_errors_then_recovery_lose_nothing_and_repeat_only_processed_batc
 
     tokio::time::timeout(
         Duration::from_secs(60),
-        sink.deliver(
-            &records(LINES, 31),
-            &PodMetadata::default(),
-            &Shutdown::new(),
-        ),
+        sink.deliver(&records(LINES, 31), &Shutdown::new()),
     )
     .await
     .expect("7 failures in a row cost at most 12.7 s of backoff")
@@ -286,11 +255,7 @@ async fn slow_receiver_loses_nothing_and_repeats_only_the_timed_out_batches() {
     let started = Instant::now();
     tokio::time::timeout(
         Duration::from_secs(60),
-        sink.deliver(
-            &records(LINES, 31),
-            &PodMetadata::default(),
-            &Shutdown::new(),
-        ),
+        sink.deliver(&records(LINES, 31), &Shutdown::new()),
     )
     .await
     .expect("three timeouts cost about 6 s")
@@ -328,7 +293,7 @@ async fn throttling_honours_retry_after() {
     .await;
     let (mut sink, registry) = sink(&receiver.url(), 100, QUICK);
 
-    sink.deliver(&records(10, 11), &PodMetadata::default(), &Shutdown::new())
+    sink.deliver(&records(10, 11), &Shutdown::new())
         .await
         .expect("delivered after the pause the receiver asked for");
 
@@ -372,7 +337,7 @@ async fn refused_lines_are_bisected_out_as_dead_letters_and_the_rest_delivered()
         batch[i as usize].line = format!("n={i:08} poison").into_bytes();
     }
 
-    sink.deliver(&batch, &PodMetadata::default(), &Shutdown::new())
+    sink.deliver(&batch, &Shutdown::new())
         .await
         .expect("refused lines do not stop delivery");
 
@@ -411,10 +376,7 @@ async fn shutdown_cuts_a_long_wait_short_and_delivers_at_once() {
     let shutdown = Shutdown::new();
     let delivery = tokio::spawn({
         let shutdown = shutdown.clone();
-        async move {
-            sink.deliver(&records(50, 11), &PodMetadata::default(), &shutdown)
-                .await
-        }
+        async move { sink.deliver(&records(50, 11), &shutdown).await }
     });
     let deadline = Instant::now() + QUICK;
     while receiver.requests().is_empty() {
@@ -443,27 +405,20 @@ async fn a_cancelled_delivery_is_simply_called_again() {
     let port = ReservedPort::new();
     let (mut sink, _registry) = sink(&format!("http://{}/ingest", port.addr), 100, QUICK);
     let batch = records(500, 21);
-    let meta = PodMetadata::default();
     let shutdown = Shutdown::new();
 
-    let first = tokio::time::timeout(
-        Duration::from_millis(700),
-        sink.deliver(&batch, &meta, &shutdown),
-    )
-    .await;
+    let first =
+        tokio::time::timeout(Duration::from_millis(700), sink.deliver(&batch, &shutdown)).await;
     assert!(
         first.is_err(),
         "nothing can be delivered while the receiver is down"
     );
 
     let receiver = port.listen(Receiver::accepting_everything());
-    tokio::time::timeout(
-        Duration::from_secs(40),
-        sink.deliver(&batch, &meta, &shutdown),
-    )
-    .await
-    .expect("the second call delivers once the receiver is up")
-    .expect("delivered");
+    tokio::time::timeout(Duration::from_secs(40), sink.deliver(&batch, &shutdown))
+        .await
+        .expect("the second call delivers once the receiver is up")
+        .expect("delivered");
     let tally = receiver.tally(500);
     assert_eq!((tally.lost().len(), tally.duplicates()), (0, 0));
 }
@@ -662,4 +617,67 @@ async fn a_redirect_is_counted_and_retried_never_followed() {
         0.0
     );
     assert_eq!(receiver.tally(40).lost().len(), 0);
+}
+
+/// Issue 15, item 2, for the NDJSON sink: gzip bodies, https to a receiver
+/// whose certificate a CA made by the test signed (`--sink-ca-file`), and
+/// headers whose values come from files; every record carries a timestamp.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ndjson_gzipped_over_tls_with_headers_from_files() {
+    const LINES: u64 = 2_000;
+    let test = "ndjson_gzipped_over_tls_with_headers_from_files";
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let Some(ca) = TestCa::new(test, dir.path(), "sink-ca") else {
+        return;
+    };
+    let token = dir.path().join("token");
+    std::fs::write(&token, "t0ken\n").expect("write the token");
+    let tenant = dir.path().join("tenant");
+    std::fs::write(&tenant, "team-a").expect("write the tenant");
+    let receiver = Receiver::start_for(
+        Receiver::accepting_everything(),
+        Wire::Ndjson,
+        Some(ca.server.clone()),
+    )
+    .await;
+    receiver.require_authorization("Bearer t0ken");
+    let config = HttpSinkConfig::new(&receiver.url(), Encoding::Ndjson(PodMetadata::default()))
+        .and_then(|c| c.with_batches(500, 1024 * 1024))
+        .and_then(|c| c.with_trust(Trust::ca_file(&ca.ca_file)?))
+        .expect("an https sink")
+        .with_compression(Compression::Gzip)
+        .with_headers(vec![
+            HeaderFile::bearer_token(&token).expect("a token file"),
+            HeaderFile::parse(&format!("X-Scope-OrgID={}", tenant.display()))
+                .expect("a header file"),
+        ]);
+    let registry = Registry::new();
+    let mut sink = HttpSink::new(config, &registry).expect("a valid sink");
+
+    deliver_all(&mut sink, &records(LINES, 40)).await;
+
+    let tally = receiver.tally(LINES);
+    assert_eq!(
+        (tally.lost().len(), tally.duplicates(), tally.out_of_order),
+        (0, 0, 0)
+    );
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 4);
+    for r in &requests {
+        assert_eq!(r.reply.status, 200);
+        assert_eq!(r.content_encoding.as_deref(), Some("gzip"));
+        assert_eq!(r.content_type.as_deref(), Some("application/x-ndjson"));
+    }
+    for record in receiver.records() {
+        assert_eq!(record["timestamp"], "2026-11-26T18:35:55.123456789Z");
+        assert_eq!(
+            record["observed_timestamp"],
+            "2026-11-26T18:35:55.123456789Z"
+        );
+    }
+    let sent = registry_metric(&registry, "log_sidecar_sink_bytes_sent_total");
+    assert!(
+        sent * 4.0 < (LINES * 40) as f64,
+        "{sent} bytes for {LINES} lines"
+    );
 }

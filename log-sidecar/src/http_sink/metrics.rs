@@ -67,6 +67,7 @@ pub(crate) struct HttpSinkMetrics {
     pub(crate) lines_sent: IntCounter,
     pub(crate) bytes_sent: IntCounter,
     pub(crate) dead_letters: IntCounter,
+    pub(crate) rejected_records: IntCounter,
     pub(crate) up: IntGauge,
 }
 
@@ -95,11 +96,15 @@ impl HttpSinkMetrics {
             )?,
             bytes_sent: IntCounter::new(
                 "log_sidecar_sink_bytes_sent_total",
-                "NDJSON body bytes the HTTP sink acknowledged with a 2xx.",
+                "Request body bytes (as sent, compressed when configured) the HTTP sink acknowledged with a 2xx.",
             )?,
             dead_letters: IntCounter::new(
                 "log_sidecar_sink_dead_letters_total",
-                "Single lines the HTTP sink refused (400, 413, 422, ...), written to stderr instead.",
+                "Lines written to stderr instead: refused alone (400, 413, 422, ...), or in a request the sink partly rejected.",
+            )?,
+            rejected_records: IntCounter::new(
+                "log_sidecar_sink_rejected_records_total",
+                "Records a 2xx answer said were rejected after all (OTLP partial success).",
             )?,
             up: IntGauge::new(
                 "log_sidecar_sink_up",
@@ -111,6 +116,7 @@ impl HttpSinkMetrics {
         registry.register(Box::new(metrics.lines_sent.clone()))?;
         registry.register(Box::new(metrics.bytes_sent.clone()))?;
         registry.register(Box::new(metrics.dead_letters.clone()))?;
+        registry.register(Box::new(metrics.rejected_records.clone()))?;
         registry.register(Box::new(metrics.up.clone()))?;
         Ok(metrics)
     }
@@ -140,6 +146,7 @@ mod tests {
             "log_sidecar_sink_lines_sent_total",
             "log_sidecar_sink_bytes_sent_total",
             "log_sidecar_sink_dead_letters_total",
+            "log_sidecar_sink_rejected_records_total",
             "log_sidecar_sink_up",
         ] {
             assert!(names.contains(&name), "{name} missing from {names:?}");

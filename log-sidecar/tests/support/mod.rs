@@ -1,17 +1,26 @@
 //! What the sidecar's integration tests share: numbered lines of a fixed
 //! width (so offsets map to lines) and an exact tally of loss, duplication
 //! and order; a temporary log directory; bounded polling; one reader of
-//! Prometheus text; the real binary as a child process ([`sidecar`]); and
-//! a real HTTP log receiver ([`receiver`]).
+//! Prometheus text; the real binary as a child process ([`sidecar`]); a
+//! real HTTP log receiver ([`receiver`]) that decodes OTLP with the
+//! official package ([`otlp`]) and speaks TLS with a CA the test made
+//! ([`tls`]).
 
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod otlp;
 pub mod receiver;
 pub mod sidecar;
+#[path = "../../../tests/src/test_env.rs"]
+pub mod test_env;
+pub mod tls;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use log_sidecar::record::Record;
 
 /// Bytes of every numbered line, newline included: offsets map to lines.
 pub const LINE_LEN: u64 = 32;
@@ -146,6 +155,35 @@ pub fn metric(text: &str, series: &str) -> f64 {
             matches.then(|| value.parse::<f64>().ok())?
         })
         .sum()
+}
+
+/// One series of a registry's metrics, as `/metrics` would show it:
+/// `registry_metric(&registry, "log_sidecar_sink_requests_total{result=\"success\"}")`.
+/// Panics when the series is not there at all.
+pub fn registry_metric(registry: &prometheus::Registry, series: &str) -> f64 {
+    let mut text = String::new();
+    prometheus::TextEncoder::new()
+        .encode_utf8(&registry.gather(), &mut text)
+        .expect("metrics encode as text");
+    assert!(
+        text.lines().any(|l| l.starts_with(series)),
+        "no series {series:?} in:\n{text}"
+    );
+    metric(&text, series)
+}
+
+/// Numbered records `0..n`, each `len` bytes long, from the pod's log
+/// file, all read at the same instant (so that every encoding of them has
+/// the same length).
+pub fn records(n: u64, len: usize) -> Vec<Record> {
+    let path: Arc<Path> = Arc::from(Path::new("/var/log/time-service/time-service.log"));
+    let read_at = UNIX_EPOCH + Duration::from_nanos(1_795_718_155_123_456_789);
+    (0..n)
+        .map(|i| Record {
+            observed: read_at,
+            ..Record::new(path.clone(), numbered(i, len).into_bytes(), false)
+        })
+        .collect()
 }
 
 /// Appends to a file, creating it.
