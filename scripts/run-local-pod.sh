@@ -5,8 +5,9 @@
 # 7s, as in the manifests, to outlast the server's 5s shutdown delay.
 #   LISTEN (default 127.0.0.1:8080)  ADMIN (default 127.0.0.1:9090)  LOG_DIR (default a temp dir)
 #   BIN_DIR (default: build with cargo and use target/release)
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
 LISTEN=${LISTEN:-127.0.0.1:8080}
 ADMIN=${ADMIN:-127.0.0.1:9090}
 LOG_DIR=${LOG_DIR:-$(mktemp -d -t time-service-logs.XXXXXX)}

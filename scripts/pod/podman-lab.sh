@@ -16,7 +16,8 @@
 # - slirp4netns networking (chosen by the caller with --network): ports are
 #   published on 127.0.0.1 by a user-space forwarder, so no bridge, iptables
 #   rule or IP forwarding is left on the host.
-set -euo pipefail
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/../common.sh"
 
 usage() { echo "usage: $0 setup|teardown DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
@@ -31,11 +32,11 @@ setup)
   mkdir -p "$lab/storage" "$lab/run" "$lab/cni" "$lab/tmp"
   lab=$(cd "$lab" && pwd)
   hard_nofile=$(ulimit -Hn)
-  [ "$hard_nofile" = unlimited ] && hard_nofile=1048576
+  if [ "$hard_nofile" = unlimited ]; then hard_nofile=1048576; fi
   # podman itself runs with a hard NPROC of 32768 here; more fails with
   # "error setting rlimit type 6".
   hard_nproc=$(ulimit -Hu)
-  { [ "$hard_nproc" = unlimited ] || [ "$hard_nproc" -gt 32768 ]; } && hard_nproc=32768
+  if [ "$hard_nproc" = unlimited ] || [ "$hard_nproc" -gt 32768 ]; then hard_nproc=32768; fi
   cat > "$lab/storage.conf" <<CONF
 [storage]
 driver = "overlay"
