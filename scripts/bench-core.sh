@@ -31,12 +31,18 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 echo "bench-core: building (cargo bench --no-run, go test -c)..." >&2
-ours="$(cargo bench -p time-core --bench format --no-run --message-format=json 2>/dev/null \
-  | grep -o '"executable":"[^"]*"' | tail -n 1 | cut -d'"' -f4)"
-[[ -x "$ours" ]] || { echo "bench-core: could not find the criterion binary" >&2; exit 1; }
-ours_count="$(cargo bench -p time-core --bench format_count --no-run --message-format=json 2>/dev/null \
-  | grep -o '"executable":"[^"]*"' | tail -n 1 | cut -d'"' -f4)"
-go_build() { GO111MODULE=off GOPATH="$work/gopath" GOCACHE="$work/gocache" GOPROXY=off GOFLAGS= CGO_ENABLED=0 go "$@"; }
+# cargo's own messages stay on stderr: a failed build says why (they were
+# thrown away, and grep's empty answer then ended the script in silence).
+bench_exe() {
+  cargo bench -p time-core --bench "$1" --no-run --message-format=json |
+    awk -F'"executable":"' 'NF > 1 { split($2, rest, "\""); exe = rest[1] } END { print exe }'
+}
+ours=$(bench_exe format)
+ours_count=$(bench_exe format_count)
+for exe in "$ours" "$ours_count"; do
+  [[ -x "$exe" ]] || { echo "bench-core: could not find a criterion binary (format, format_count)" >&2; exit 1; }
+done
+go_build() { GO111MODULE=off GOPATH="$work/gopath" GOCACHE="$work/gocache" GOPROXY=off GOFLAGS='' CGO_ENABLED=0 go "$@"; }
 (cd scripts/bench-core && go_build test -c -o "$work/bench-core.test" .)
 (cd scripts/bench-core/count && go_build build -o "$work/count" .)
 
@@ -71,7 +77,7 @@ values() { cat "$work/$1".*.tsv | awk -v n="$2" '$1 == n { print $2 }'; }
 if (( REPEATS > 0 )); then
 echo
 echo "time-core vs $(go version | awk '{print $3}') on $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), CPU $CPU, $REPEATS rounds"
-grep -h '^formats:' "$work"/ours.1.log | sed 's/^/  ours /'
+sed -n 's/^formats:/  ours &/p' "$work"/ours.1.log
 TZ=Europe/Moscow "$work/bench-core.test" -test.run 'TestPrint' -test.v | grep -o 'formats:.*' | sed 's/^/  go   /' || true
 echo "  custom layout: Monday, January _2 __2 3:04:05,999 pm -07:00:00"
 printf '\n%-44s %12s %12s %9s\n' "case (Go benchmark / ours)" "Go ns/op" "ours ns/op" "Go/ours"

@@ -87,7 +87,7 @@ start_server() { # name
       LISTEN_ADDR=127.0.0.1:$GO_PORT taskset -c $SERVER_CPU "$GO_BIN" >"$WORK/logs/go.log" 2>&1 &
       PID[go]=$! ;;
     rust)
-      # shellcheck disable=SC2086
+      # shellcheck disable=SC2086 # RUST_ARGS holds several flags: split on purpose
       RUST_LOG=info taskset -c $SERVER_CPU "$RUST_BIN" --listen 127.0.0.1:$RUST_PORT \
         --shutdown-delay 0s $RUST_ARGS >"$WORK/logs/rust.log" 2>&1 &
       PID[rust]=$! ;;
