@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command: installs what the tests need, then runs every test
 # of the workspace (unit, integration, doctests, end-to-end, manifests, the
-# pod under podman). README's quick start and .ci/run both call this file.
+# pod under podman, the shell lint). README's quick start and .ci/run both
+# call this file.
 # Under CI (CI=true or CI=1) a missing tool fails the run, and the install
 # itself is proven on a fresh Debian root (scripts/check-fresh-install.sh).
 # shellcheck source=scripts/common.sh
@@ -16,9 +17,15 @@ if [ "$CI" = true ]; then
 fi
 test_path
 
-# Release binaries first: the end-to-end tests run the real programs.
-cargo build --release --workspace --bins
-export TIME_SERVICE_BIN_DIR="$PWD/target/release"
+# The binaries under test are the ones the image ships, built as the
+# Dockerfile builds them; every test that runs a binary runs these (the
+# crates' own tests too: tests/src/test_env.rs).
+echo "test: building the shipped binaries (scripts/static-build.sh)" >&2
+TIME_SERVICE_BIN_DIR=$(scripts/static-build.sh -p time-server -p log-sidecar)
+export TIME_SERVICE_BIN_DIR
 
-cargo test --workspace --release --all-targets
-cargo test --workspace --release --doc
+# The test harnesses: optimised like release, without its LTO and single
+# codegen unit, which cost minutes per test binary and ship nothing
+# (Cargo.toml, [profile.release-tests]).
+cargo test --workspace --profile release-tests --all-targets
+cargo test --workspace --profile release-tests --doc

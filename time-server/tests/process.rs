@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use common::{eventually, get, request_numbers, sample, Conn, Process};
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_time-server"))
+    Command::new(common::test_env::binary(
+        "time-server",
+        env!("CARGO_BIN_EXE_time-server"),
+    ))
 }
 
 /// Arguments, environment, and what the one-line reason must mention.

@@ -11,6 +11,8 @@
 pub mod otlp;
 pub mod receiver;
 pub mod sidecar;
+/// What CI means and which binary to test, shared by source with every
+/// crate's tests.
 #[path = "../../../tests/src/test_env.rs"]
 pub mod test_env;
 pub mod tls;

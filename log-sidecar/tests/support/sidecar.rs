@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use super::wait_until;
 
-/// The release or debug binary cargo built for these tests.
-pub fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_log-sidecar")
+/// The binary under test: the shipped build scripts/test.sh names, else the
+/// one cargo built for these tests.
+pub fn binary() -> std::path::PathBuf {
+    super::test_env::binary("log-sidecar", env!("CARGO_BIN_EXE_log-sidecar"))
 }
 
 /// What becomes of the sidecar's stdout.

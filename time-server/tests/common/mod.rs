@@ -220,7 +220,8 @@ impl Process {
     /// Starts the binary with `args` (plus `--listen 127.0.0.1:0`), stdout
     /// and stderr to files in `dir`, and waits for its start-up line.
     pub fn start(dir: &Path, args: &[&str]) -> Process {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_time-server"));
+        let binary = test_env::binary("time-server", env!("CARGO_BIN_EXE_time-server"));
+        let mut command = Command::new(binary);
         command.args(["--listen", "127.0.0.1:0"]).args(args);
         Process::spawn(command, dir)
     }
@@ -323,7 +324,7 @@ pub fn request_numbers(text: &str) -> Vec<u64> {
         .collect()
 }
 
-/// What CI means (a missing tool fails, never skips), shared by source with
-/// every crate's tests.
+/// What CI means (a missing tool fails, never skips) and which binary to
+/// test, shared by source with every crate's tests.
 #[path = "../../../tests/src/test_env.rs"]
 pub mod test_env;
