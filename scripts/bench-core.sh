@@ -18,8 +18,9 @@
 #   scripts/bench-core.sh               # 5 rounds on CPU 1
 #   REPEATS=3 BENCH_CPU=0 scripts/bench-core.sh
 #   REPEATS=0 scripts/bench-core.sh     # instruction counts only
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
 REPEATS="${REPEATS:-5}"
 CPU="${BENCH_CPU:-1}"
 export PATH="$PATH:/usr/lib/go/bin"

@@ -10,10 +10,11 @@
 #      STATIC_TARGET_DIR: where scripts/static-build.sh builds (see there);
 #      BIN_DIR: take time-server and log-sidecar from there instead of building.
 # Prints the image size in bytes on the last line of stdout.
-set -euo pipefail
+# shellcheck source=scripts/common.sh
+source "$(dirname "$0")/../common.sh"
 [ $# -eq 1 ] || { echo "usage: $0 IMAGE" >&2; exit 2; }
 image=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
+root=$ROOT
 triple=x86_64-unknown-linux-gnu
 
 if [ -z "${BIN_DIR:-}" ]; then
@@ -23,9 +24,12 @@ fi
 for bin in time-server log-sidecar; do
   [ -x "$BIN_DIR/$bin" ] || { echo "build-image: $BIN_DIR/$bin is missing" >&2; exit 1; }
   # A dynamically linked binary would start nowhere in a scratch image.
-  if ldd "$BIN_DIR/$bin" >/dev/null 2>&1 && ! ldd "$BIN_DIR/$bin" 2>&1 | grep -q 'statically linked'; then
-    echo "build-image: $BIN_DIR/$bin is dynamically linked" >&2; exit 1
-  fi
+  # ldd's answer, not its status: it fails on a static non-PIE binary.
+  linkage=$(ldd "$BIN_DIR/$bin" 2>&1 || true)
+  case $linkage in
+  *'statically linked'* | *'not a dynamic executable'*) ;;
+  *) echo "build-image: $BIN_DIR/$bin is dynamically linked: $linkage" >&2; exit 1 ;;
+  esac
 done
 
 # The replacement for the builder stage mirrors the paths the final stage copies from.
