@@ -24,8 +24,8 @@ echo "test: building the shipped binaries (scripts/static-build.sh)" >&2
 TIME_SERVICE_BIN_DIR=$(scripts/static-build.sh -p time-server -p log-sidecar)
 export TIME_SERVICE_BIN_DIR
 
-# The test harnesses: optimised like release, without its LTO and single
-# codegen unit, which cost minutes per test binary and ship nothing
-# (Cargo.toml, [profile.release-tests]).
+# The test harnesses: their own profile, release without its LTO and single
+# codegen unit (which cost minutes per test binary and ship nothing), at
+# opt-level 1 (Cargo.toml, [profile.release-tests], says why).
 cargo test --workspace --profile release-tests --all-targets
 cargo test --workspace --profile release-tests --doc
