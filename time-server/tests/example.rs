@@ -12,7 +12,9 @@ use common::{eventually, get, sample, Process};
 
 /// The example's binary. `cargo test` builds examples beside the test
 /// binaries (`target/<profile>/examples`); a run of this test alone
-/// (`--test example`) does not, so it builds the example first.
+/// (`--test example`) does not, nor does `--all-targets` (it builds them
+/// as tests), so it builds the example first, with the profile that built
+/// this test (scripts/test.sh uses `release-tests`).
 fn hello() -> PathBuf {
     let test_binary = std::env::current_exe().expect("the test binary's path");
     let profile_dir = test_binary
@@ -21,10 +23,14 @@ fn hello() -> PathBuf {
         .expect("test binaries live in target/<profile>/deps");
     let example = profile_dir.join("examples/hello");
     if !example.exists() {
-        let release = profile_dir.ends_with("release");
+        // Each profile builds into the directory of its name, but `dev` into `debug`.
+        let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+            Some("debug") | None => "dev",
+            Some(name) => name,
+        };
         let status = Command::new(env!("CARGO"))
             .args(["build", "-p", "time-server", "--example", "hello"])
-            .args(release.then_some("--release"))
+            .args(["--profile", profile])
             .status()
             .expect("run cargo");
         assert!(status.success(), "building the example failed");
