@@ -12,6 +12,7 @@ use time_server::kit::{parse_bytes, parse_duration};
 
 use crate::discovery::{literal_dir, Patterns};
 use crate::http_sink::{Compression, Encoding, HeaderFile, HttpSinkConfig, SinkError, Trust};
+use crate::multiline::Multiline;
 use crate::otlp::Origin;
 use crate::record::PodMetadata;
 
@@ -25,6 +26,20 @@ pub enum Format {
     Raw,
     /// One JSON object per line with the file and pod metadata.
     Json,
+}
+
+/// How the structured outputs (JSON stdout, the sinks) make records of
+/// lines; raw stdout's bytes are the same either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MultilineMode {
+    /// A line starting with four spaces continues the record before it
+    /// (time-server's and env_logger's continuation lines).
+    Indent,
+    /// A line matching --multiline-start begins a record; every other
+    /// line continues the one before it.
+    Start,
+    /// Every line is a record.
+    Off,
 }
 
 /// The sidecar's configuration.
@@ -116,6 +131,23 @@ pub struct Config {
     #[arg(long, env = "SINK_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub sink_timeout: Duration,
 
+    /// Multi-line records for JSON and the sinks: indent (a line starting
+    /// with four spaces continues the one before), start (a line matching
+    /// --multiline-start begins a record), or off [default: indent, start
+    /// when --multiline-start is set].
+    #[arg(long, env = "MULTILINE")]
+    pub multiline: Option<MultilineMode>,
+
+    /// Regular expression a record's first line matches (e.g.
+    /// '^\d{4}-\d\d-\d\d'); other lines continue the record before.
+    #[arg(long, env = "MULTILINE_START")]
+    pub multiline_start: Option<String>,
+
+    /// A file's last record waits this long for more continuation lines
+    /// once the file stopped growing.
+    #[arg(long, env = "MULTILINE_TIMEOUT", default_value = "1s", value_parser = parse_duration)]
+    pub multiline_timeout: Duration,
+
     /// Longer lines are cut into pieces of this size (marked truncated in JSON).
     #[arg(long, env = "MAX_LINE_BYTES", default_value = "256KiB", value_parser = parse_bytes)]
     pub max_line_bytes: u64,
@@ -182,7 +214,30 @@ impl Config {
             return Err("--poll-interval must be more than 0s".into());
         }
         self.sink_config().map_err(|e| e.to_string())?;
+        self.multiline()?;
         Ok(())
+    }
+
+    /// How continuation lines are joined into records, or why the flags
+    /// disagree.
+    pub fn multiline(&self) -> Result<Option<Multiline>, String> {
+        let timeout = self.multiline_timeout;
+        if timeout.is_zero() {
+            return Err("--multiline-timeout must be more than 0s".into());
+        }
+        let mode = self.multiline.unwrap_or(match self.multiline_start {
+            Some(_) => MultilineMode::Start,
+            None => MultilineMode::Indent,
+        });
+        match (mode, &self.multiline_start) {
+            (MultilineMode::Start, Some(pattern)) => Multiline::start_pattern(pattern, timeout)
+                .map(Some)
+                .map_err(|e| format!("--multiline-start: {e}")),
+            (MultilineMode::Start, None) => Err("--multiline start needs --multiline-start".into()),
+            (_, Some(_)) => Err("--multiline-start is for --multiline start".into()),
+            (MultilineMode::Indent, None) => Ok(Some(Multiline::indent(timeout))),
+            (MultilineMode::Off, None) => Ok(None),
+        }
     }
 
     /// The checkpoint file: as given, or in the directory of the first
@@ -314,6 +369,12 @@ mod tests {
         .is_err());
         assert!(parse(&["--path", "/a", "--sink-compression", "brotli"]).is_err());
         assert!(parse(&["--path", "/a", "--format", "xml"]).is_err());
+        assert!(parse(&["--path", "/a", "--multiline-start", "("]).is_err());
+        assert!(parse(&["--path", "/a", "--multiline", "start"]).is_err());
+        let off_with_pattern = ["--multiline", "off", "--multiline-start", "^x"];
+        assert!(parse(&[&["--path", "/a"][..], &off_with_pattern].concat()).is_err());
+        assert!(parse(&["--path", "/a", "--multiline-timeout", "0s"]).is_err());
+        assert!(parse(&["--path", "/a", "--multiline-start", "^\\d"]).is_ok());
         assert!(parse(&["--path", "/var/log/[.log"]).is_err());
         assert!(parse(&["--path", "/a", "--stdout-pipe-bytes", "-1"]).is_err());
         let sink = ["--path", "/a", "--http-sink", "http://x/"];

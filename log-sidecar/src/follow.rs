@@ -17,6 +17,7 @@ use crate::checkpoint::FileCheckpoint;
 use crate::events::TailEvents;
 use crate::fingerprint::{FileId, Head};
 use crate::lines::{self, Block};
+use crate::multiline::Multiline;
 
 /// How long a file that vanished from the patterns (deleted, or renamed out)
 /// may keep an unfinished last line before that line is emitted as is.
@@ -75,6 +76,9 @@ pub(crate) struct Followed {
     seen: bool,
     /// Since when no scan found it under a matching path.
     gone_since: Option<Instant>,
+    /// Since when its last record is held for more continuation lines
+    /// (multi-line records), unchanged.
+    held_since: Option<Instant>,
     lineage: Lineage,
     /// Size at the latest look.
     size: u64,
@@ -85,11 +89,14 @@ pub(crate) struct Followed {
     read_error: Option<String>,
 }
 
-/// The longest line, and scratch space to cut lines in: what reading
-/// lines from any file uses.
+/// The longest line, how lines make records, and scratch space to cut
+/// lines in: what reading lines from any file uses.
 #[derive(Debug)]
 pub(crate) struct LineReader {
     max_line: usize,
+    /// Continuation lines joined into records (records only, never raw
+    /// lines).
+    pub(crate) multiline: Option<Multiline>,
     scratch: Vec<u8>,
 }
 
@@ -97,6 +104,7 @@ impl LineReader {
     pub(crate) fn new(max_line: usize) -> Self {
         LineReader {
             max_line: max_line.max(1),
+            multiline: None,
             scratch: Vec::new(),
         }
     }
@@ -138,6 +146,7 @@ impl Followed {
             generation: 0,
             seen: true,
             gone_since: None,
+            held_since: None,
             lineage: Lineage::Undecided,
             size,
             mtime: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
@@ -203,6 +212,11 @@ impl Followed {
             && self.delivered >= self.size
             && self.read == self.delivered
             && self.lineage != Lineage::CopyCatchingUp
+    }
+
+    /// When its held multi-line record is due to be flushed.
+    pub(crate) fn flush_due(&self, timeout: Duration) -> Option<Instant> {
+        self.held_since.map(|since| since + timeout)
     }
 
     /// Bytes written to it and not yet delivered.
@@ -301,7 +315,8 @@ impl Followed {
 
     /// Reads complete lines into `batch`, within `budget`. `flush_partial`
     /// also emits an unfinished last line (shutdown); so does a file gone
-    /// for longer than [`GONE_GRACE`]. Returns what is left of the budget.
+    /// for longer than [`GONE_GRACE`], and either emits a held multi-line
+    /// record, as does its timeout. Returns what is left of the budget.
     fn read_into(
         &mut self,
         batch: &mut Batch,
@@ -317,6 +332,13 @@ impl Followed {
             || self
                 .gone_since
                 .is_some_and(|gone| gone.elapsed() >= GONE_GRACE);
+        // A held record is flushed once it waited the timeout.
+        let hold_last = self
+            .held_since
+            .zip(reader.multiline.as_ref())
+            .is_none_or(|(since, m)| since.elapsed() < m.timeout());
+        // Whether the last record is held now: known once the end was read.
+        let mut holds = None;
         let start = self.read;
         let mut pos = start;
         let mut read = 0;
@@ -371,10 +393,25 @@ impl Followed {
             let at_end = pos + n as u64 >= self.size;
             let (bytes, flush) = (&reader.scratch[..n], flush && at_end);
             let (path, max_line, room) = (&self.path, reader.max_line, budget.lines);
-            let split = match &mut batch.lines {
-                Lines::Raw(raw) => lines::split(bytes, path, max_line, room, flush, raw),
-                Lines::Records(records) => {
+            let split = match (&mut batch.lines, &reader.multiline) {
+                (Lines::Raw(raw), _) => lines::split(bytes, path, max_line, room, flush, raw),
+                (Lines::Records(records), None) => {
                     lines::split(bytes, path, max_line, room, flush, records)
+                }
+                (Lines::Records(records), Some(multiline)) => {
+                    let take = if flush {
+                        n
+                    } else {
+                        let take = multiline.whole_records(bytes, room, max_line, hold_last);
+                        if at_end {
+                            holds = Some(take.holds);
+                        }
+                        take.bytes
+                    };
+                    let first = records.len();
+                    let split = lines::split(&bytes[..take], path, max_line, room, flush, records);
+                    multiline.join(records, first, max_line);
+                    split
                 }
             };
             read += split.lines;
@@ -388,6 +425,16 @@ impl Followed {
         }
         if self.lineage == Lineage::Undecided {
             self.lineage = Lineage::Settled;
+        }
+        if pos > start {
+            self.held_since = None;
+        }
+        match holds {
+            Some(true) => {
+                self.held_since.get_or_insert_with(Instant::now);
+            }
+            Some(false) => self.held_since = None,
+            None => {}
         }
         if pos > start {
             self.read = pos;

@@ -19,6 +19,7 @@
 //! - [`fingerprint`]: (device, inode) + head checksum identity of a file.
 //! - [`lines`]: bytes to lines (partial lines, CRLF, long lines).
 //! - [`line_header`]: a line's own leading time and level.
+//! - [`multiline`]: continuation lines joined into one record.
 //! - [`batch`]: the lines of one read (records or raw bytes) and their receipt.
 //! - [`checkpoint`]: the versioned, atomically replaced offsets file.
 //! - `checkpoint_writer`: storing it beside the loop.
@@ -46,6 +47,7 @@ pub mod http_sink;
 pub mod line_header;
 pub mod lines;
 pub mod metrics;
+pub mod multiline;
 pub mod otlp;
 pub mod outputs;
 pub mod pipeline;

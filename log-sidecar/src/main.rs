@@ -103,7 +103,8 @@ async fn run(config: Config, checkpoint: Checkpoint) -> anyhow::Result<()> {
         checkpoint,
         Arc::new(metrics.clone()),
     )
-    .follow_links_outside(config.follow_symlinks_outside);
+    .follow_links_outside(config.follow_symlinks_outside)
+    .join_multiline(config.multiline().map_err(anyhow::Error::msg)?);
     let sink = config
         .sink_config()?
         .map(|c| HttpSink::new(c, &registry))

@@ -387,12 +387,14 @@ impl Pipeline {
                 .map_or(due, |retry| due.max(retry))
         });
         let following = self.drain.phase.is_following();
+        let flush_due = self.tailer.next_flush_in().map(|wait| now + wait);
         tokio::select! {
             _ = self.watcher.changed() => {}
             _ = sleep(self.config.poll_interval) => self.rescan = true,
             _ = self.shutdown.wait(), if following => {}
             _ = sleep_until(linger_end.unwrap_or(now)), if linger_end.is_some() => {}
             _ = sleep_until(store_due.unwrap_or(now)), if store_due.is_some() => {}
+            _ = sleep_until(flush_due.unwrap_or(now)), if flush_due.is_some() => {}
             _ = self.checkpoints.finish(), if self.checkpoints.is_running() => self.after_store(),
         }
         Ok(())

@@ -13,7 +13,7 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::batch::{Batch, Lines, Receipt};
 use crate::checkpoint::{Checkpoint, FileCheckpoint, VERSION};
@@ -21,6 +21,7 @@ use crate::discovery::Patterns;
 use crate::events::TailEvents;
 use crate::fingerprint::{open_regular, FileId};
 use crate::follow::{Budget, Followed, LineReader, TruncatedHead};
+use crate::multiline::Multiline;
 
 /// Truncated files whose former head is remembered to recognise their copy.
 const REMEMBERED_TRUNCATIONS: usize = 16;
@@ -96,6 +97,25 @@ impl Tailer {
     pub fn follow_links_outside(mut self, allow: bool) -> Self {
         self.links_outside = allow;
         self
+    }
+
+    /// Joins continuation lines into one record by `multiline` when lines
+    /// are read as records; by default every line is a record.
+    pub fn join_multiline(mut self, multiline: Option<Multiline>) -> Self {
+        self.reader.multiline = multiline;
+        self
+    }
+
+    /// How long until a held multi-line record is due to be flushed: the
+    /// loop reads again then, even if nothing was written.
+    pub fn next_flush_in(&self) -> Option<Duration> {
+        let timeout = self.reader.multiline.as_ref()?.timeout();
+        let due = self
+            .files
+            .iter()
+            .filter_map(|f| f.flush_due(timeout))
+            .min()?;
+        Some(due.saturating_duration_since(Instant::now()))
     }
 
     /// Directories whose changes may concern us: the literal part of each

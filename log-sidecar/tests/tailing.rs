@@ -406,6 +406,10 @@ fn undeliverable_lines_at_shutdown_exit_1_and_stay_uncheckpointed() {
         "100ms",
         "--drain-timeout",
         "1s",
+        // Every line a record: the last is not held for continuation
+        // lines (which, with the sink down, would keep it off stdout too).
+        "--multiline",
+        "off",
     ]);
     sidecar.admin_addr();
     wait_until("the lines on stdout", Duration::from_secs(10), || {
@@ -529,7 +533,8 @@ fn bad_flags_exit_2_with_one_line_and_help_exits_0() {
         &[][..],
         &["--path", "/x", "--drain-timeout", "10"],
         &["--path", "/x", "--max-line-bytes", "big"],
-        &["--path", "/x", "--http-sink", "https://collector/ingest"],
+        &["--path", "/x", "--http-sink", "ftp://collector/ingest"],
+        &["--path", "/x", "--multiline-start", "("],
         &["--path", "/x", "--max-buffer-bytes", "1KiB"],
         &["--path", "/x", "--bogus"],
         &["--path", "/var/log/[.log"],
