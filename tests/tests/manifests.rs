@@ -71,8 +71,12 @@ fn every_kustomization_renders_the_expected_resources() {
         ];
         if r.dir.ends_with("monitoring") {
             want.extend(["PrometheusRule", "ServiceMonitor"]);
-            want.sort();
         }
+        if r.dir.ends_with("otlp") {
+            // The egress to the collector, beside the base's deny-all.
+            want.push("NetworkPolicy");
+        }
+        want.sort();
         assert_eq!(kinds, want, "{}", r.dir);
     }
 }
@@ -407,13 +411,18 @@ fn disruption_budget_never_blocks_a_drain_and_spreading_never_blocks_scheduling(
     }
 }
 
-/// Every label selector in `doc`: `matchLabels` of `selector`,
-/// `podSelector` and `labelSelector` objects, and a Service's plain map.
+/// Every label selector in `doc` that selects the service's own pods:
+/// `matchLabels` of `selector`, `podSelector` and `labelSelector` objects,
+/// and a Service's plain map; not a NetworkPolicy's peers (`to`, `from`),
+/// which are other pods.
 fn selectors(doc: &Value) -> Vec<&Value> {
     let mut found = Vec::new();
     match doc {
         Value::Object(map) => {
             for (key, value) in map {
+                if matches!(key.as_str(), "to" | "from") {
+                    continue;
+                }
                 if matches!(key.as_str(), "selector" | "podSelector" | "labelSelector") {
                     found.push(value.get("matchLabels").unwrap_or(value));
                 } else {
@@ -644,6 +653,8 @@ fn overlays_change_only_what_they_are_for() {
         &want
     );
 
+    otlp_overlay_adds_the_output_its_files_and_exactly_its_egress(base, by_dir("otlp"));
+
     // Monitoring: both named ports reachable through the Service, pod untouched.
     let mon = by_dir("monitoring");
     assert_eq!(
@@ -666,6 +677,135 @@ fn overlays_change_only_what_they_are_for() {
             "ServiceMonitor scrapes port {port}, the Service has {ports:?}"
         );
     }
+}
+
+/// The `otlp` overlay: the sidecar's OTLP settings, its CA and token files
+/// where the ConfigMap and the Secret are mounted, nothing else in the pod
+/// changed; egress opened to the endpoint's port and DNS only.
+fn otlp_overlay_adds_the_output_its_files_and_exactly_its_egress(base: &Rendered, otlp: &Rendered) {
+    let mut pod = otlp.get("Deployment", "time-service").clone();
+    let spec = &pod["spec"]["template"]["spec"];
+    let sidecar = container(&spec["containers"], "sidecar");
+    let endpoint = env(sidecar, "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
+    let authority = endpoint
+        .strip_prefix("https://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("{endpoint} is not an https URL"));
+    let port: u64 = authority
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse().ok())
+        .unwrap_or_else(|| panic!("{endpoint} names no port"));
+    assert_eq!(env(sidecar, "SINK_COMPRESSION"), "gzip");
+
+    // Each file the sidecar is told to read is a key of the volume mounted
+    // at its directory.
+    let volume_of = |file: &str| -> &Value {
+        let (dir, name) = file.rsplit_once('/').unwrap();
+        let mount = sidecar["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["mountPath"] == dir)
+            .unwrap_or_else(|| panic!("nothing is mounted at {dir}"));
+        assert_eq!(mount["readOnly"], true, "{mount}");
+        let volume = spec["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == mount["name"])
+            .unwrap();
+        let source = volume
+            .get("secret")
+            .or_else(|| volume.get("configMap"))
+            .unwrap_or_else(|| panic!("{volume}"));
+        assert!(
+            source["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["path"] == name),
+            "{volume} has no {name}"
+        );
+        volume
+    };
+    assert_eq!(
+        volume_of(env(sidecar, "SINK_CA_FILE"))["configMap"]["name"],
+        "otlp-ca"
+    );
+    assert_eq!(
+        volume_of(env(sidecar, "SINK_BEARER_TOKEN_FILE"))["secret"]["secretName"],
+        "otlp-token"
+    );
+
+    // Without what the overlay adds, the pod is the base's.
+    let added = |name: &str| name.starts_with("otlp-");
+    let template = &mut pod["spec"]["template"]["spec"];
+    template["volumes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|v| !added(v["name"].as_str().unwrap()));
+    let sidecar = template["containers"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["name"] == "sidecar")
+        .unwrap();
+    sidecar["volumeMounts"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|m| !added(m["name"].as_str().unwrap()));
+    let otlp_env = [
+        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+        "SINK_COMPRESSION",
+        "SINK_CA_FILE",
+        "SINK_BEARER_TOKEN_FILE",
+        "OTEL_SERVICE_NAME",
+        "CONTAINER_NAME",
+    ];
+    sidecar["env"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| !otlp_env.contains(&e["name"].as_str().unwrap()));
+    let mut base_pod = base.get("Deployment", "time-service").clone();
+    // Env order is not meaning: compare it as a set.
+    for pod in [&mut pod, &mut base_pod] {
+        for c in pod["spec"]["template"]["spec"]["containers"]
+            .as_array_mut()
+            .unwrap()
+        {
+            if let Some(list) = c["env"].as_array_mut() {
+                list.sort_by_key(|e| e["name"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    assert_eq!(pod, base_pod);
+
+    // The base still denies all egress; the overlay's policy opens the
+    // endpoint's port to the collector's pods and DNS, nothing more.
+    assert_eq!(
+        otlp.get("NetworkPolicy", "time-service"),
+        base.get("NetworkPolicy", "time-service")
+    );
+    let egress = &otlp.get("NetworkPolicy", "time-service-otlp-egress")["spec"];
+    assert_eq!(egress["policyTypes"], serde_json::json!(["Egress"]));
+    let rules: Vec<Vec<(u64, &str)>> = egress["egress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| {
+            assert!(
+                rule["to"].as_array().is_some_and(|to| !to.is_empty()),
+                "{rule}: to anywhere"
+            );
+            rule["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| (p["port"].as_u64().unwrap(), p["protocol"].as_str().unwrap()))
+                .collect()
+        })
+        .collect();
+    assert_eq!(rules, [vec![(port, "TCP")], vec![(53, "UDP"), (53, "TCP")]]);
 }
 
 /// The newest Kubernetes version kubernetes-validate knows, from its help text.
