@@ -4,7 +4,8 @@
 //! TLS with a CA the test made and a bearer token from a file work; and a
 //! receiver that is down for 30 s, fails, is slow, misconfigured or
 //! rejects part of a request loses no line, with duplicates counted
-//! exactly against what it says it processed.
+//! exactly against what it says it processed. Last, the real binary
+//! configured as the `otlp` overlay configures it.
 
 mod support;
 
@@ -21,8 +22,9 @@ use prometheus::Registry;
 use serde_json::json;
 use support::otlp::OfficialDecoder;
 use support::receiver::{Policy, Receiver, Reply, ReservedPort, Wire};
+use support::sidecar::{Sidecar, Stdout};
 use support::tls::TestCa;
-use support::{records, registry_metric};
+use support::{append, lines, records, registry_metric, LogDir};
 use time_server::kit::Shutdown;
 use tokio::time::Instant;
 
@@ -222,7 +224,12 @@ async fn receiver_down_for_30_seconds_then_up_loses_nothing() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// On paused time: the receiver's late answers and the sink's timeout are
+/// timers that fire in order, and a request the decoder (on a blocking
+/// thread, which holds the clock still) is slow with on a loaded machine
+/// is not mistaken for a late answer. On the wall clock a 2 s timeout
+/// fired once more than the two late answers at a load of 12 on 2 cores.
+#[tokio::test(start_paused = true)]
 async fn server_errors_and_late_answers_repeat_exactly_what_was_processed() {
     const LINES: u64 = 2_000;
     const TIMEOUT: Duration = Duration::from_secs(2);
@@ -435,4 +442,131 @@ async fn https_with_a_ca_made_by_the_test_and_without_it() {
     .expect("a URL")
     .with_trust(Trust::ca_file(&ca.ca_file).expect("the test's CA"));
     assert!(matches!(plain, Err(SinkError::InvalidConfig(_))));
+}
+
+/// The real binary, configured by environment as the `otlp` overlay
+/// configures it (https with the collector's CA, gzip, a token file, the
+/// Downward API): time-server's lines arrive as records mapped by the
+/// data model, a message of three lines as one record, and every numbered
+/// line exactly once but for the batch the receiver stored and then failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_as_the_otlp_overlay_configures_it() {
+    const LINES: u64 = 2_000;
+    let test = "the_binary_as_the_otlp_overlay_configures_it";
+    let Some(wire) = official(test) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let Some(ca) = TestCa::new(test, dir.path(), "collector-ca") else {
+        return;
+    };
+    let policy: Policy = Box::new(|n, _| match n {
+        0 => Reply::status(503),
+        2 => Reply::fail_after_storing(503),
+        _ => Reply::OK,
+    });
+    let receiver = Receiver::start_for(policy, wire, Some(ca.server.clone())).await;
+    receiver.require_authorization("Bearer overlay-token");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "overlay-token\n").expect("write the token");
+
+    let logs = LogDir::new();
+    let listening = "[2026-11-26T18:35:54.950883Z INFO  time_server] listening on 0.0.0.0:8080";
+    let message = "[2026-11-26T18:35:55.000001Z ERROR time_server::kit] accept failed:\n    too many open files\n    retrying";
+    append(
+        &logs.current(),
+        format!("{listening}\n{message}\n").as_bytes(),
+    );
+    append(&logs.current(), &lines(0, LINES));
+    let (url, ca_file) = (receiver.url(), ca.ca_file.display().to_string());
+    let token = token.display().to_string();
+    let checkpoint = logs.checkpoint().display().to_string();
+    let mut sidecar = Sidecar::start_with(
+        &[
+            "--path",
+            &logs.pattern(),
+            "--checkpoint-file",
+            &checkpoint,
+            "--sink-batch-lines",
+            "500",
+            "--shutdown-linger",
+            "200ms",
+        ],
+        &[
+            ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", url.as_str()),
+            ("SINK_COMPRESSION", "gzip"),
+            ("SINK_CA_FILE", ca_file.as_str()),
+            ("SINK_BEARER_TOKEN_FILE", token.as_str()),
+            ("OTEL_SERVICE_NAME", "time-service"),
+            ("CONTAINER_NAME", "time-server"),
+            ("POD_NAME", "time-service-7c886f94bf-gwk4x"),
+            ("POD_NAMESPACE", "default"),
+            ("NODE_NAME", "node-1"),
+        ],
+        Stdout::Discarded,
+    );
+    let arrived = receiver
+        .wait_for_distinct(LINES, LINES, Duration::from_secs(60))
+        .await;
+    let status = sidecar.terminate(Duration::from_secs(30));
+    let stderr = sidecar.stderr();
+    assert!(
+        arrived,
+        "{} of {LINES} lines; stderr:\n{stderr}",
+        receiver.tally(LINES).seen()
+    );
+    assert!(status.success(), "exit {status}: {stderr}");
+    assert!(
+        !stderr.contains("overlay-token"),
+        "the token is in the log:\n{stderr}"
+    );
+
+    let tally = receiver.tally(LINES);
+    assert_eq!(tally.lost(), Vec::<u64>::new(), "lines lost");
+    assert_eq!(tally.out_of_order, 0);
+    // Every line a failed request had stored arrives again, and no other.
+    let extra_foreign = tally.foreign.len() as u64 - 2;
+    assert_eq!(
+        tally.duplicates() + extra_foreign,
+        processed_but_not_acknowledged(&receiver, Duration::from_secs(10))
+    );
+    assert!(
+        tally.duplicates() > 0,
+        "the failed batch held numbered lines"
+    );
+    let mut firsts: Vec<&str> = Vec::new();
+    for line in &tally.foreign {
+        if !firsts.contains(&line.as_str()) {
+            firsts.push(line);
+        }
+    }
+    assert_eq!(firsts, [listening, message]);
+
+    for r in receiver.requests() {
+        assert_eq!(r.content_encoding.as_deref(), Some("gzip"));
+        assert_eq!(r.authorization.as_deref(), Some("Bearer overlay-token"));
+    }
+    let decoded = receiver.records();
+    let error = decoded
+        .iter()
+        .find(|r| r["body"] == message)
+        .expect("the message as one record");
+    let path = logs.current().display().to_string();
+    assert_eq!(error["time_unix_nano"], 1_795_718_155_000_001_000_u64);
+    assert_eq!(error["severity_number"], 17);
+    assert_eq!(error["severity_text"], "ERROR");
+    assert_eq!(
+        error["attributes"],
+        json!({"log.file.name": "app.log", "log.file.path": path})
+    );
+    assert_eq!(
+        error["resource"],
+        json!({
+            "service.name": "time-service",
+            "k8s.pod.name": "time-service-7c886f94bf-gwk4x",
+            "k8s.namespace.name": "default",
+            "k8s.node.name": "node-1",
+            "k8s.container.name": "time-server",
+        })
+    );
 }
