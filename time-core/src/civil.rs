@@ -87,6 +87,28 @@ pub(crate) fn days_before_year(year: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Days in the months before each month of a year that is not a leap
+/// year (Go's `daysBefore`): `DAYS_BEFORE[m - 1]` for month `m`.
+pub(crate) const DAYS_BEFORE: [i64; 13] =
+    [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365];
+
+pub(crate) fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// Days in `month` (1 to 12) of `year`.
+pub(crate) fn days_in_month(year: i64, month: i64) -> i64 {
+    let days = DAYS_BEFORE[month as usize] - DAYS_BEFORE[month as usize - 1];
+    days + i64::from(month == 2 && is_leap(year))
+}
+
+/// Days from 1970-01-01 to `year-month-day` (month 1 to 12, day within
+/// it), for the years of `i64` seconds.
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let leap_day = i64::from(month > 2 && is_leap(year));
+    days_before_year(year) + DAYS_BEFORE[month as usize - 1] + leap_day + day - 1
+}
+
 /// The year and the zero-based day within it of the day `days` after
 /// 1970-01-01, as Go's `absDate(abs, false)` returns them.
 pub(crate) fn year_and_yday(days: i64) -> (i64, i64) {
@@ -123,6 +145,22 @@ mod tests {
             assert_eq!(days_before_year(y) + yday, days);
             assert!((0..366).contains(&yday));
         }
+    }
+
+    #[test]
+    fn days_from_civil_inverts_civil_from_days() {
+        let mut days = days_from_civil(1600, 1, 1);
+        for year in 1600..2401 {
+            for month in 1..=12 {
+                for day in 1..=days_in_month(year, month) {
+                    assert_eq!(days_from_civil(year, month, day), days);
+                    let civil = (year, month as u8, day as u8);
+                    assert_eq!(civil_from_days(days), civil);
+                    days += 1;
+                }
+            }
+        }
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
     }
 
     /// Hinnant's `civil_from_days`, the algorithm this crate used first.

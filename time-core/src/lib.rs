@@ -57,6 +57,7 @@
 //! - [`format`](mod@format): Go's `String()` and `RFC3339Nano`.
 //! - [`layout`]: Go's `Format(layout)` for any layout, and Go's named layouts.
 //! - [`response`]: the JSON body, encoded as Go's `json.Encoder` writes it.
+//! - [`rfc3339`]: RFC 3339 timestamps read back, at the start of a text.
 //! - [`clock`]: the only code that reads the system clock.
 //! - [`error`]: what can go wrong.
 #![deny(missing_docs)]
@@ -67,6 +68,7 @@ pub mod error;
 pub mod format;
 pub mod layout;
 pub mod response;
+pub mod rfc3339;
 pub mod timestamp;
 pub mod tz;
 pub mod zone;

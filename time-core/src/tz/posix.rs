@@ -11,7 +11,7 @@
 //! parsed once when the zone is loaded instead of at every lookup; since
 //! parsing does not depend on the instant, the answers are the same.
 
-use crate::civil;
+use crate::civil::{self, days_in_month, is_leap, DAYS_BEFORE};
 use crate::FixedZone;
 
 const SECS_PER_DAY: i64 = 86_400;
@@ -249,20 +249,6 @@ fn num(s: &str, min: i64, max: i64) -> Option<(i64, &str)> {
     Some((n, ""))
 }
 
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-/// Days before each month in a non-leap year (Go's `daysBefore`).
-const DAYS_BEFORE: [i64; 13] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365];
-
-fn days_in(mon: i64, year: i64) -> i64 {
-    if mon == 2 && is_leap(year) {
-        return 29;
-    }
-    DAYS_BEFORE[mon as usize] - DAYS_BEFORE[mon as usize - 1]
-}
-
 /// Go's `tzruleTime`: seconds after January 1st 00:00 UTC of `year` at
 /// which `r` takes effect in a zone `off` seconds east of UTC.
 fn rule_time(year: i64, r: Rule, off: i64) -> i64 {
@@ -292,7 +278,7 @@ fn rule_time(year: i64, r: Rule, off: i64) -> i64 {
                 d += 7;
             }
             for _ in 1..week {
-                if d + 7 >= days_in(mon, year) {
+                if d + 7 >= days_in_month(year, mon) {
                     break;
                 }
                 d += 7;

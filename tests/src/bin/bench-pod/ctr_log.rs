@@ -116,45 +116,9 @@ fn parse_entry(entry: &[u8]) -> Option<(i128, bool, bool, &[u8])> {
 /// `2026-12-01T00:57:22.261367148+00:00` (conmon writes local time with its
 /// offset) as nanoseconds since 1970.
 fn parse_stamp(s: &str) -> Option<i128> {
-    let num = |range: std::ops::Range<usize>| -> Option<i128> { s.get(range)?.parse().ok() };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let rest = s.get(19..)?;
-    let (frac, offset) = match rest.strip_prefix('.') {
-        Some(r) => {
-            let end = r.find(['+', '-', 'Z'])?;
-            (&r[..end], &r[end..])
-        }
-        None => ("", rest),
-    };
-    let nanos: i128 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<9}").get(..9)?.parse().ok()?
-    };
-    let offset_secs: i128 = match offset {
-        "Z" => 0,
-        _ => {
-            let sign = if offset.starts_with('-') { -1 } else { 1 };
-            let h: i128 = offset.get(1..3)?.parse().ok()?;
-            let m: i128 = offset.get(4..6)?.parse().ok()?;
-            sign * (h * 3600 + m * 60)
-        }
-    };
-    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second
-        - offset_secs;
-    Some(secs * 1_000_000_000 + nanos)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i128, m: i128, d: i128) -> i128 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    let (instant, rest) = time_core::rfc3339::parse_prefix(s.as_bytes())?;
+    let nanos = i128::from(instant.unix()) * 1_000_000_000 + i128::from(instant.nanos());
+    rest.is_empty().then_some(nanos)
 }
 
 #[cfg(test)]
