@@ -8,6 +8,9 @@
 //!   held the file open) — those lines are "at risk" and may be missing;
 //! - a line appears once, plus once more for each crash that happened after
 //!   it was delivered but before a checkpoint covering it was stored.
+//!
+//! With multi-line records the same rules hold for each line of a record:
+//! a held record is read again whole, never half-delivered.
 
 use std::collections::HashMap;
 use std::fs::{self, OpenOptions};
@@ -15,6 +18,7 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use log_sidecar::batch::Lines;
 use log_sidecar::checkpoint::Checkpoint;
@@ -22,6 +26,7 @@ use log_sidecar::discovery::Patterns;
 use log_sidecar::events::NoEvents;
 use log_sidecar::fingerprint::FileId;
 use log_sidecar::lines::RawLines;
+use log_sidecar::multiline::Multiline;
 use log_sidecar::tailer::{BatchLimits, Tailer};
 use proptest::prelude::*;
 
@@ -61,6 +66,10 @@ struct World {
     max_bytes: u64,
     max_lines: usize,
     raw: bool,
+    /// Records join four-space continuation lines (a write is one record
+    /// of that many lines), and a held last record is flushed at the next
+    /// read (a zero timeout).
+    multiline: bool,
     tailer: Tailer,
     /// The raw lines' buffer, as stdout lends it from batch to batch.
     spare: Vec<u8>,
@@ -81,7 +90,7 @@ struct World {
 /// `raw`: the tailer as `--format raw` without a sink runs it, whose
 /// lines (at most 4096 bytes here, longer than any batch) are passed
 /// through in blocks; otherwise records, cut at 64 bytes.
-fn tailer(dir: &Path, checkpoint: &Path, raw: bool) -> Tailer {
+fn tailer(dir: &Path, checkpoint: &Path, raw: bool, multiline: bool) -> Tailer {
     let patterns = Patterns::new(
         vec![format!("{}/app.log*", dir.display())],
         vec![checkpoint.to_owned()],
@@ -93,6 +102,7 @@ fn tailer(dir: &Path, checkpoint: &Path, raw: bool) -> Tailer {
         Checkpoint::load(checkpoint).expect("checkpoint"),
         Arc::new(NoEvents),
     )
+    .join_multiline(multiline.then(|| Multiline::indent(Duration::ZERO)))
 }
 
 fn text(n: u64) -> String {
@@ -101,15 +111,20 @@ fn text(n: u64) -> String {
 
 impl World {
     fn new(max_bytes: u64, max_lines: usize, raw: bool) -> Self {
+        Self::with(max_bytes, max_lines, raw, false)
+    }
+
+    fn with(max_bytes: u64, max_lines: usize, raw: bool, multiline: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let checkpoint = dir.path().join("cp.json");
-        let tailer = tailer(dir.path(), &checkpoint, raw);
+        let tailer = tailer(dir.path(), &checkpoint, raw, multiline);
         Self {
             dir,
             checkpoint,
             max_bytes,
             max_lines,
             raw,
+            multiline,
             tailer,
             spare: Vec::new(),
             next: 0,
@@ -161,7 +176,10 @@ impl World {
                     .append(true)
                     .open(self.path("app.log"))
                     .unwrap();
-                for _ in 0..k {
+                for j in 0..k {
+                    if self.multiline && j > 0 {
+                        f.write_all(b"    ").unwrap();
+                    }
                     f.write_all(text(self.next).as_bytes()).unwrap();
                     self.files[i].lines.push(self.next);
                     self.delivered.push(0);
@@ -226,7 +244,7 @@ impl World {
                 self.at_risk[n as usize] = true;
             }
         }
-        self.tailer = tailer(self.dir.path(), &self.checkpoint, self.raw);
+        self.tailer = tailer(self.dir.path(), &self.checkpoint, self.raw, self.multiline);
     }
 
     fn store(&mut self) {
@@ -235,6 +253,12 @@ impl World {
     }
 
     fn step(&mut self) {
+        self.read(false);
+    }
+
+    /// Reads until nothing is left; `flush` as at shutdown (held records
+    /// and partial lines too).
+    fn read(&mut self, flush: bool) {
         self.tailer.scan();
         loop {
             let empty = if self.raw {
@@ -247,11 +271,24 @@ impl World {
                 bytes: self.max_bytes,
                 lines: self.max_lines,
             };
-            let batch = self.tailer.read_batch(empty, limits, false);
+            let batch = self.tailer.read_batch(empty, limits, flush);
             let lines: Vec<Vec<u8>> = match batch.lines {
                 Lines::Records(records) => {
                     assert!(!self.raw, "records only when asked for");
-                    records.into_iter().map(|r| r.line).collect()
+                    let mut lines = Vec::new();
+                    for record in records {
+                        // A record is its lines joined by newlines, the
+                        // later ones continuations, and never longer than
+                        // the longest line.
+                        assert!(record.line.len() <= 64, "{record:?}");
+                        for (i, line) in record.line.split(|&b| b == b'\n').enumerate() {
+                            let continues = line.starts_with(b"    ");
+                            assert!(i == 0 || continues, "joined a start: {record:?}");
+                            assert!(self.multiline || !continues);
+                            lines.push(line.strip_prefix(b"    ").unwrap_or(line).to_vec());
+                        }
+                    }
+                    lines
                 }
                 Lines::Raw(raw) => {
                     assert!(self.raw, "raw lines only when asked for");
@@ -336,6 +373,22 @@ proptest! {
             world.apply(op);
         }
         world.step();
+        world.check()?;
+    }
+
+    /// The same with multi-line records: a write is one record of its
+    /// lines, whose last may be held for more and is read again whole.
+    #[test]
+    fn multiline_tailer_output_matches_the_model(
+        ops in prop::collection::vec(op(), 1..60),
+        max_bytes in 66u64..400,
+        max_lines in 1usize..8,
+    ) {
+        let mut world = World::with(max_bytes, max_lines, false, true);
+        for op in &ops {
+            world.apply(op);
+        }
+        world.read(true);
         world.check()?;
     }
 
