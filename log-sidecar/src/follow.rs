@@ -257,6 +257,8 @@ impl Followed {
             self.read = 0;
             self.generation += 1;
             self.head = Head::default();
+            // A held record went with the old content: nothing is due.
+            self.held_since = None;
         }
         if self.head.len < size && !self.head.is_full() {
             self.head = Head::read(&self.file, size)?;
