@@ -25,7 +25,6 @@ pub struct Patterns {
 /// One pattern: the directory it starts in and the components after it.
 #[derive(Debug, Clone)]
 struct Pattern {
-    text: String,
     /// The components before the first wildcard (empty: the current
     /// directory, and matches are named relative to it, as given).
     base: PathBuf,
@@ -107,11 +106,16 @@ impl Pattern {
                 return Err(error("names a directory, not a file".into()));
             }
         }
-        Ok(Pattern {
-            text: text.to_owned(),
-            base,
-            rest,
-        })
+        Ok(Pattern { base, rest })
+    }
+
+    /// Its base directory as a path to open (`.` for the current one).
+    fn dir(&self) -> PathBuf {
+        if self.base.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            self.base.clone()
+        }
     }
 
     /// Walks the pattern's components from its base directory.
@@ -201,28 +205,15 @@ impl Patterns {
     /// The directories a new match would appear in: each pattern's
     /// directory before its first wildcard.
     pub fn dirs(&self) -> impl Iterator<Item = PathBuf> + '_ {
-        self.patterns.iter().map(|p| literal_dir(&p.text))
+        self.patterns.iter().map(Pattern::dir)
     }
 }
 
 /// The directory part of a pattern before its first wildcard (`.` when
-/// there is none): where its files live, or begin to.
+/// there is none): where its files live, or begin to. A pattern that
+/// [`Patterns::check`] refuses has none, and gets `.`.
 pub fn literal_dir(pattern: &str) -> PathBuf {
-    let path = Path::new(pattern);
-    let mut dir = PathBuf::new();
-    let components: Vec<_> = path.components().collect();
-    for (n, c) in components.iter().enumerate() {
-        let s = c.as_os_str().to_string_lossy();
-        if n + 1 == components.len() || is_wildcard(&s) {
-            break;
-        }
-        dir.push(c);
-    }
-    if dir.as_os_str().is_empty() {
-        PathBuf::from(".")
-    } else {
-        dir
-    }
+    Pattern::parse(pattern).map_or_else(|_| PathBuf::from("."), |p| p.dir())
 }
 
 #[cfg(test)]
@@ -239,6 +230,11 @@ mod tests {
         );
         assert_eq!(literal_dir("/var/log/*/x.log"), Path::new("/var/log"));
         assert_eq!(literal_dir("x.log"), Path::new("."));
+        assert_eq!(literal_dir("*.log"), Path::new("."));
+        assert_eq!(literal_dir("logs/a.log"), Path::new("logs"));
+        let patterns = Patterns::new(vec!["/l/*/a.log".into(), "b.log".into()], Vec::new());
+        let dirs: Vec<_> = patterns.unwrap().dirs().collect();
+        assert_eq!(dirs, [Path::new("/l"), Path::new(".")]);
     }
 
     #[test]
