@@ -17,6 +17,24 @@ pub enum Lines {
     Raw(RawLines),
 }
 
+impl Lines {
+    /// How much it holds (records, or bytes), for [`Lines::truncate`].
+    pub(crate) fn held(&self) -> usize {
+        match self {
+            Lines::Records(records) => records.len(),
+            Lines::Raw(raw) => raw.as_bytes().len(),
+        }
+    }
+
+    /// Drops what was added since it held `held`.
+    pub(crate) fn truncate(&mut self, held: usize) {
+        match self {
+            Lines::Records(records) => records.truncate(held),
+            Lines::Raw(raw) => raw.truncate(held),
+        }
+    }
+}
+
 /// Lines read but not yet delivered, and their receipt.
 #[derive(Debug)]
 pub struct Batch {

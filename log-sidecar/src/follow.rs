@@ -341,7 +341,7 @@ impl Followed {
             .is_none_or(|(since, m)| since.elapsed() < m.timeout());
         // Whether the last record is held now: known once the end was read.
         let mut holds = None;
-        let start = self.read;
+        let (start, unread, held) = (self.read, budget, batch.lines.held());
         let mut pos = start;
         let mut read = 0;
         let mut cuts = 0;
@@ -425,6 +425,15 @@ impl Followed {
                 break;
             }
         }
+        if pos > start && !self.still_holds(pos) {
+            // Truncated and written again since `refresh` looked: what was
+            // just read may be the new content at the old offsets, and
+            // passing it off as the old would lose the old (its copy
+            // resumes past it). It is dropped; the next look sees the
+            // truncation.
+            batch.lines.truncate(held);
+            return Ok(unread);
+        }
         if self.lineage == Lineage::Undecided {
             self.lineage = Lineage::Settled;
         }
@@ -458,6 +467,18 @@ impl Followed {
         Ok(budget)
     }
 
+    /// The file still holds `..end` as it did when it was last looked at:
+    /// as long, and with the same head (a failed look counts as no).
+    fn still_holds(&self, end: u64) -> bool {
+        self.file
+            .metadata()
+            .and_then(|meta| {
+                let size = meta.len();
+                Ok(size >= end && self.head.matches(&self.file, size)?)
+            })
+            .unwrap_or(false)
+    }
+
     /// A batch holding `advance` was delivered: move the delivered offset,
     /// unless the file was truncated since the batch was read.
     pub(crate) fn commit(&mut self, advance: &Advance) {
@@ -478,4 +499,63 @@ fn read_full_at(file: &File, buf: &mut [u8], pos: u64) -> io::Result<usize> {
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::Receipt;
+    use crate::events::NoEvents;
+    use crate::lines::RawLines;
+
+    fn numbered(from: u64, to: u64) -> String {
+        (from..to).map(|n| format!("line {n:08}\n")).collect()
+    }
+
+    /// Issue 11, defect 6: a copytruncate, and the writer going on, between
+    /// the look at a file and the read of it. The read finds new lines at
+    /// the old offsets; taken for the old ones, they moved the offset the
+    /// copy resumes at past old lines that were never read.
+    #[test]
+    fn a_truncation_between_the_look_and_the_read_reads_nothing_of_it() {
+        let empty = [Lines::Raw(RawLines::default()), Lines::Records(Vec::new())];
+        for lines in empty {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("app.log");
+            std::fs::write(&path, numbered(0, 100)).unwrap();
+            let file = File::open(&path).unwrap();
+            let meta = file.metadata().unwrap();
+            let mut followed = Followed::new(0, &path, file, &meta, None, &NoEvents).unwrap();
+            assert!(followed.refresh(&NoEvents).unwrap().is_none());
+
+            std::fs::write(&path, numbered(100, 300)).unwrap();
+            let mut batch = Batch {
+                lines,
+                receipt: Receipt::default(),
+                more: false,
+            };
+            let mut reader = LineReader::new(1024);
+            let budget = Budget {
+                bytes: 1 << 20,
+                lines: 1000,
+            };
+            let mut read = |followed: &mut Followed, batch: &mut Batch| {
+                followed
+                    .read_into(batch, budget, false, &mut reader, &NoEvents)
+                    .unwrap()
+            };
+            let left = read(&mut followed, &mut batch);
+            assert_eq!(batch.lines.held(), 0, "new lines taken for the old");
+            assert!(batch.receipt.advances.is_empty());
+            assert_eq!((left.bytes, left.lines), (budget.bytes, budget.lines));
+
+            // The next look sees the truncation, with nothing delivered for
+            // the copy to resume from, and reads the new content whole.
+            let former = followed.refresh(&NoEvents).unwrap();
+            assert_eq!(former.map(|f| f.offset), Some(0));
+            let left = read(&mut followed, &mut batch);
+            assert_eq!(budget.lines - left.lines, 200);
+            assert_eq!(batch.receipt.advances[0].offset, 200 * 14);
+        }
+    }
 }

@@ -110,6 +110,15 @@ impl RawLines {
         }
     }
 
+    /// Drops the lines past the first `len` bytes (and their file ranges).
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+        self.ranges.retain(|r| r.at < self.len);
+        if let Some(last) = self.ranges.last_mut() {
+            last.len = last.len.min(self.len - last.at);
+        }
+    }
+
     /// The buffer back, for the next batch to reuse.
     pub fn into_buffer(self) -> Vec<u8> {
         self.buf
@@ -321,6 +330,29 @@ mod tests {
         }
         assert_eq!(raw.as_bytes(), encoded);
         assert_eq!(raw.as_bytes(), b"a\nbcd\nefg\n\xff\npar\nt\n");
+    }
+
+    #[test]
+    fn truncated_raw_lines_keep_only_the_file_ranges_of_what_is_left() {
+        let path: Arc<Path> = Arc::from(Path::new("/x.log"));
+        let file = Arc::new(tempfile::tempfile().unwrap());
+        let mut raw = RawLines::default();
+        raw.push_line(&path, b"a", false);
+        raw.spare(10);
+        raw.keep_file_bytes(10, &file, 0, Head::default());
+        raw.spare(6);
+        raw.keep_file_bytes(6, &file, 10, Head::default());
+        let range = |raw: &RawLines| {
+            raw.ranges()
+                .iter()
+                .map(|r| (r.at, r.len))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(range(&raw), [(2, 16)]);
+        raw.truncate(7);
+        assert_eq!((raw.as_bytes().len(), range(&raw)), (7, vec![(2, 5)]));
+        raw.truncate(2);
+        assert_eq!((raw.as_bytes(), range(&raw)), (&b"a\n"[..], vec![]));
     }
 
     #[test]
