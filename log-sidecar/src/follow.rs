@@ -87,6 +87,10 @@ pub(crate) struct Followed {
     /// The last read error reported, so that it is reported once, not on
     /// every batch.
     read_error: Option<String>,
+    /// Its size when the sidecar started: an earlier run may have delivered
+    /// any of it after its last checkpoint, so a crash before the next
+    /// store would send it once more (see [`Followed::replaying`]).
+    replay_end: u64,
 }
 
 /// The longest line, how lines make records, and scratch space to cut
@@ -151,6 +155,7 @@ impl Followed {
             size,
             mtime: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
             read_error: None,
+            replay_end: 0,
         };
         if let Some(cp) = resume {
             if cp.head().matches(&followed.file, size)? && cp.offset <= size {
@@ -164,6 +169,20 @@ impl Followed {
         }
         events.file_opened(path);
         Ok(followed)
+    }
+
+    /// Found at start-up: everything it holds now may have been delivered
+    /// already by the run before (after that run's last checkpoint).
+    pub(crate) fn found_at_start(&mut self) {
+        self.replay_end = self.size;
+    }
+
+    /// Lines it held at start-up are not all delivered yet: each of them
+    /// may already have gone out once, before a crash. A crash before they
+    /// are checkpointed would send them a third time, so the loop stores
+    /// a checkpoint as soon as such lines are delivered.
+    pub(crate) fn replaying(&self) -> bool {
+        self.delivered < self.replay_end
     }
 
     /// Where it stands, to be stored.
@@ -259,6 +278,8 @@ impl Followed {
             self.head = Head::default();
             // A held record went with the old content: nothing is due.
             self.held_since = None;
+            // The new content was written after start-up.
+            self.replay_end = 0;
         }
         if self.head.len < size && !self.head.is_full() {
             self.head = Head::read(&self.file, size)?;

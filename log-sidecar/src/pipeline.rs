@@ -34,7 +34,11 @@ use crate::watch::Watcher;
 
 /// How often the checkpoint is stored at most while lines flow: after a
 /// crash, at most this much delivered output repeats, plus what went out
-/// while the last store was running and the batches in flight.
+/// while the last store was running and the batches in flight. Lines that
+/// were in the files at start-up are checkpointed at once instead, as soon
+/// as they are delivered: the run before may have sent them already, and
+/// in a crash loop faster than this interval they would otherwise go out
+/// once per run.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// While busy, patterns are re-scanned at least this often (rotations).
@@ -129,6 +133,7 @@ pub async fn run(
         in_flight: VecDeque::new(),
         summary: Summary::default(),
         dirty: false,
+        urgent: false,
         rescan: false,
         last_scan: now,
         last_data: now,
@@ -176,6 +181,9 @@ struct Pipeline {
     summary: Summary,
     /// Offsets moved since the last store.
     dirty: bool,
+    /// Lines delivered since the last store may have been delivered by the
+    /// run before too: store without waiting for the interval.
+    urgent: bool,
     /// The fallback poll asks for a scan.
     rescan: bool,
     last_scan: Instant,
@@ -301,6 +309,7 @@ impl Pipeline {
             }
             self.summary.lines += receipt.lines as u64;
             self.summary.bytes += receipt.bytes;
+            self.urgent |= self.tailer.replaying();
             self.tailer.commit(receipt);
             self.dirty = true;
             waited = true;
@@ -314,10 +323,12 @@ impl Pipeline {
     /// next instead of queueing it), and at once while finishing.
     async fn store_if_due(&mut self) -> Result<(), PipelineError> {
         let finishing = self.drain.phase.is_finishing();
-        if self.dirty && (finishing || self.last_store.elapsed() >= CHECKPOINT_EVERY) {
+        let due = finishing || self.urgent || self.last_store.elapsed() >= CHECKPOINT_EVERY;
+        if self.dirty && due {
             let checkpoint = self.tailer.checkpoint();
             if self.checkpoints.start(checkpoint).await {
                 self.dirty = false;
+                self.urgent = false;
                 self.last_store = Instant::now();
             }
         }
@@ -381,7 +392,11 @@ impl Pipeline {
             _ => None,
         };
         let store_due = (self.dirty && !self.checkpoints.is_running()).then(|| {
-            let due = self.last_store + CHECKPOINT_EVERY;
+            let due = if self.urgent {
+                now
+            } else {
+                self.last_store + CHECKPOINT_EVERY
+            };
             self.checkpoints
                 .next_try()
                 .map_or(due, |retry| due.max(retry))

@@ -50,6 +50,9 @@ pub struct Tailer {
     files: Vec<Followed>,
     /// Checkpoint entries not yet matched to a file (first scan only).
     resume: Vec<FileCheckpoint>,
+    /// The first scan is over: files found from now on were not there at
+    /// start-up.
+    scanned_once: bool,
     truncated: Vec<TruncatedHead>,
     /// Files let go (most recent last), to resume them if seen again.
     released: Vec<FileCheckpoint>,
@@ -82,6 +85,7 @@ impl Tailer {
             problems: Problems::default(),
             files: Vec::new(),
             resume: checkpoint.files,
+            scanned_once: false,
             truncated: Vec::new(),
             released: Vec::new(),
             next_key: 0,
@@ -135,6 +139,13 @@ impl Tailer {
         dirs
     }
 
+    /// Lines that were in the files at start-up (and after the checkpoint)
+    /// are not all delivered yet: the run before may have delivered them
+    /// already, so they should be checkpointed as soon as they are.
+    pub fn replaying(&self) -> bool {
+        self.files.iter().any(Followed::replaying)
+    }
+
     /// True while the file with this identity is followed (held open).
     pub fn follows(&self, id: FileId) -> bool {
         self.files.iter().any(|f| f.id == id)
@@ -182,6 +193,7 @@ impl Tailer {
         // Checkpoint entries only resume files found by the first scan;
         // the others were deleted while we were down.
         self.resume.clear();
+        self.scanned_once = true;
     }
 
     /// Where files may really be: each pattern's directory, resolved.
@@ -225,7 +237,10 @@ impl Tailer {
                 .rposition(|c| c.id == id)
                 .map(|pos| self.released.remove(pos)),
         };
-        let followed = Followed::new(self.next_key, path, file, &meta, resume, &*self.events)?;
+        let mut followed = Followed::new(self.next_key, path, file, &meta, resume, &*self.events)?;
+        if !self.scanned_once {
+            followed.found_at_start();
+        }
         self.files.push(followed);
         self.next_key += 1;
         Ok(())

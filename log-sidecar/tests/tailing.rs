@@ -250,6 +250,65 @@ fn copytruncate_rotations_lose_nothing_and_repeat_at_most_once() {
     );
 }
 
+/// Appends numbered lines to `app.log`, `per_write` of them every 2 ms,
+/// until [`SteadyWriter::stop`].
+struct SteadyWriter {
+    stop: Arc<AtomicBool>,
+    written: Arc<AtomicU64>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl SteadyWriter {
+    fn start(dir: &LogDir, per_write: u64) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let written = Arc::new(AtomicU64::new(0));
+        let thread = {
+            let (stop, written, path) = (Arc::clone(&stop), Arc::clone(&written), dir.current());
+            std::thread::spawn(move || {
+                let mut file = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap();
+                let mut n = 0;
+                while !stop.load(Ordering::Acquire) {
+                    file.write_all(&lines(n, n + per_write)).unwrap();
+                    n += per_write;
+                    written.store(n, Ordering::Release);
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            })
+        };
+        Self {
+            stop,
+            written,
+            thread,
+        }
+    }
+
+    /// Stops writing; returns how many lines were written.
+    fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Release);
+        self.thread.join().unwrap();
+        self.written.load(Ordering::Acquire)
+    }
+}
+
+/// A last, undisturbed run: it forwards what is left up to line `total`
+/// and stops cleanly; returns what it printed.
+fn run_to_the_end(dir: &LogDir, total: u64) -> Vec<u8> {
+    let mut last = start(&follow(dir));
+    wait_until("the rest of the lines", Duration::from_secs(30), || {
+        max_number(&last.output()).is_some_and(|m| m + 1 >= total)
+    });
+    assert!(
+        last.terminate(Duration::from_secs(10)).success(),
+        "{}",
+        last.stderr()
+    );
+    last.output()
+}
+
 /// Item 3: ten SIGKILLs mid-stream, each followed by a restart. Nothing is
 /// lost, and what repeats is exactly what the killed run had delivered
 /// after its last checkpoint (each line at most once, since every run is
@@ -257,25 +316,7 @@ fn copytruncate_rotations_lose_nothing_and_repeat_at_most_once() {
 #[test]
 fn ten_sigkills_lose_nothing_and_repeat_only_what_followed_the_checkpoint() {
     let dir = LogDir::new();
-    let stop = Arc::new(AtomicBool::new(false));
-    let written = Arc::new(AtomicU64::new(0));
-    let writer = {
-        let (stop, written, path) = (Arc::clone(&stop), Arc::clone(&written), dir.current());
-        std::thread::spawn(move || {
-            let mut file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .unwrap();
-            let mut n = 0;
-            while !stop.load(Ordering::Acquire) {
-                file.write_all(&lines(n, n + 50)).unwrap();
-                n += 50;
-                written.store(n, Ordering::Release);
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        })
-    };
+    let writer = SteadyWriter::start(&dir, 50);
     let mut outputs = Vec::new();
     let mut expected_repeats = 0;
     let mut covered = 0; // lines every earlier run delivered
@@ -302,19 +343,8 @@ fn ten_sigkills_lose_nothing_and_repeat_only_what_followed_the_checkpoint() {
         covered = delivered;
         outputs.extend_from_slice(&out);
     }
-    stop.store(true, Ordering::Release);
-    writer.join().unwrap();
-    let total = written.load(Ordering::Acquire);
-    let mut last = start(&follow(&dir));
-    wait_until("the rest of the lines", Duration::from_secs(30), || {
-        max_number(&last.output()).is_some_and(|m| m + 1 >= total)
-    });
-    assert!(
-        last.terminate(Duration::from_secs(10)).success(),
-        "{}",
-        last.stderr()
-    );
-    outputs.extend_from_slice(&last.output());
+    let total = writer.stop();
+    outputs.extend_from_slice(&run_to_the_end(&dir, total));
     let tally = assert_exact(&outputs, total);
     assert!(
         tally.max_count() <= 2,
@@ -327,6 +357,49 @@ fn ten_sigkills_lose_nothing_and_repeat_only_what_followed_the_checkpoint() {
         "repeats = lines delivered after each killed run's checkpoint"
     );
     eprintln!("10 SIGKILLs: {total} lines, 0 lost, {expected_repeats} repeated");
+}
+
+/// Defect 7 (issue 11): a crash loop faster than the checkpoint interval
+/// (SIGKILL 70 ms after each run's first line, a restart at once) repeated
+/// without bound: no run lived to its first store, 200 ms in, so each one
+/// sent everything from the start again (one line 10 times in 9 kills).
+/// The lines a run finds at start-up are now checkpointed as soon as they
+/// are delivered: nothing is lost, and no line repeats more than twice.
+#[test]
+fn a_crash_loop_faster_than_the_checkpoint_interval_repeats_a_line_at_most_twice() {
+    const KILLS: usize = 10;
+    const KILL_AFTER: Duration = Duration::from_millis(70);
+    let dir = LogDir::new();
+    // About 5,000 lines a second, as in the issue's run.
+    let writer = SteadyWriter::start(&dir, 10);
+    let mut outputs = Vec::new();
+    for _ in 0..KILLS {
+        let mut sidecar = start(&follow(&dir));
+        wait_until("this run's first line", Duration::from_secs(30), || {
+            sidecar.output_len() > 0
+        });
+        std::thread::sleep(KILL_AFTER);
+        sidecar.kill9();
+        outputs.extend_from_slice(&sidecar.output());
+    }
+    let total = writer.stop();
+    outputs.extend_from_slice(&run_to_the_end(&dir, total));
+    let tally = assert_exact(&outputs, total);
+    let times = |k: u32| tally.counts.iter().filter(|&&c| c == k).count();
+    eprintln!(
+        "crash loop, {KILLS} SIGKILLs {KILL_AFTER:?} after each run's first line: {total} lines, 0 lost, \
+         {} repeats; lines seen once {}, twice {}, three times {}, more {}",
+        tally.duplicates(),
+        times(1),
+        times(2),
+        times(3),
+        tally.counts.iter().filter(|&&c| c > 3).count()
+    );
+    assert!(
+        tally.max_count() <= 3,
+        "a line appeared {} times (repeated more than twice)",
+        tally.max_count()
+    );
 }
 
 /// Item 5: SIGTERM while the writer is still writing its last lines (and
