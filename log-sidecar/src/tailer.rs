@@ -280,6 +280,12 @@ impl Tailer {
                 budget = left;
             }
         }
+        // A batch that took nothing leaves every file as it was: the next
+        // one would take nothing either (an unfinished line longer than
+        // the room the limits leave), so asking for it would spin.
+        if batch.receipt.lines == 0 {
+            batch.more = false;
+        }
         batch
     }
 

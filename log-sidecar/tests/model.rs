@@ -6,8 +6,13 @@
 //! - a line written to a file is delivered, unless the file was truncated or
 //!   deleted before the tailer read it (and, for deletion, before the tailer
 //!   held the file open) — those lines are "at risk" and may be missing;
+//! - copytruncate (copy `app.log` to `app.log.cN`, which the pattern
+//!   matches, then truncate it) puts nothing at risk: the copy holds every
+//!   line, whether the tailer looks at it half-written, before or after
+//!   the truncation;
 //! - a line appears once, plus once more for each crash that happened after
-//!   it was delivered but before a checkpoint covering it was stored.
+//!   it was delivered but before a checkpoint covering it was stored, plus
+//!   once more if it was in a copy.
 //!
 //! With multi-line records the same rules hold for each line of a record:
 //! a held record is read again whole, never half-delivered.
@@ -35,6 +40,14 @@ enum Op {
     Write(u8),
     Rotate,
     Truncate,
+    /// logrotate's copytruncate: the copy gets `cut` percent of the bytes,
+    /// the tailer looks (`mid`), the copy is finished, the tailer looks
+    /// (`after`), the original is truncated.
+    CopyTruncate {
+        cut: u8,
+        mid: bool,
+        after: bool,
+    },
     Delete(u8),
     Step,
     Store,
@@ -48,6 +61,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => Just(Op::Step),
         2 => Just(Op::Rotate),
         1 => Just(Op::Truncate),
+        2 => (0u8..=100, any::<bool>(), any::<bool>())
+            .prop_map(|(cut, mid, after)| Op::CopyTruncate { cut, mid, after }),
         1 => (0u8..8).prop_map(Op::Delete),
         2 => Just(Op::Store),
         1 => Just(Op::Crash),
@@ -77,9 +92,12 @@ struct World {
     /// Files that exist; the one named app.log is the current one.
     files: Vec<ModelFile>,
     rotations: u64,
+    copies: u64,
     output: Vec<u64>,
     delivered: Vec<u32>,
     at_risk: Vec<bool>,
+    /// In a copy: may be read from both the original and the copy.
+    copied: Vec<bool>,
     may_repeat: HashMap<u64, u32>,
     checkpointed_upto: usize,
     /// Lines of deleted files the tailer still holds open: delivered unless
@@ -130,9 +148,11 @@ impl World {
             next: 0,
             files: Vec::new(),
             rotations: 0,
+            copies: 0,
             output: Vec::new(),
             delivered: Vec::new(),
             at_risk: Vec::new(),
+            copied: Vec::new(),
             may_repeat: HashMap::new(),
             checkpointed_upto: 0,
             orphans: Vec::new(),
@@ -184,6 +204,7 @@ impl World {
                     self.files[i].lines.push(self.next);
                     self.delivered.push(0);
                     self.at_risk.push(false);
+                    self.copied.push(false);
                     self.next += 1;
                 }
             }
@@ -198,13 +219,34 @@ impl World {
             Op::Truncate => {
                 if let Some(i) = self.files.iter().position(|f| f.name == "app.log") {
                     self.risk_undelivered(i);
-                    OpenOptions::new()
-                        .write(true)
-                        .open(self.path("app.log"))
-                        .unwrap()
-                        .set_len(0)
+                    self.truncate(i);
+                }
+            }
+            Op::CopyTruncate { cut, mid, after } => {
+                if let Some(i) = self.files.iter().position(|f| f.name == "app.log") {
+                    self.copies += 1;
+                    let name = format!("app.log.c{}", self.copies);
+                    let bytes = fs::read(self.path("app.log")).unwrap();
+                    let half = bytes.len() * usize::from(cut) / 100;
+                    fs::write(self.path(&name), &bytes[..half]).unwrap();
+                    let lines = self.files[i].lines.clone();
+                    for &n in &lines {
+                        self.copied[n as usize] = true;
+                    }
+                    self.files.push(ModelFile { name, lines });
+                    if mid {
+                        self.step();
+                    }
+                    let copy = self.files.last().expect("just pushed").name.clone();
+                    let mut f = OpenOptions::new()
+                        .append(true)
+                        .open(self.path(&copy))
                         .unwrap();
-                    self.files[i].lines.clear();
+                    f.write_all(&bytes[half..]).unwrap();
+                    if after {
+                        self.step();
+                    }
+                    self.truncate(i);
                 }
             }
             Op::Delete(k) => {
@@ -236,6 +278,17 @@ impl World {
         }
     }
 
+    /// Empties `files[i]` in place, as copytruncate and `: > app.log` do.
+    fn truncate(&mut self, i: usize) {
+        OpenOptions::new()
+            .write(true)
+            .open(self.path(&self.files[i].name))
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        self.files[i].lines.clear();
+    }
+
     /// A new tailer from the stored checkpoint; deleted files the old one
     /// held open are gone for good.
     fn drop_tailer(&mut self) {
@@ -260,7 +313,17 @@ impl World {
     /// and partial lines too).
     fn read(&mut self, flush: bool) {
         self.tailer.scan();
-        loop {
+        // Every batch but the last holds at least one line, and a line is
+        // read again only after a truncation: twice as many batches as
+        // the files hold lines means the tailer is stuck.
+        let held: usize =
+            self.files.iter().map(|f| f.lines.len()).sum::<usize>() + self.orphans.len();
+        for batches in 0.. {
+            assert!(
+                batches <= 2 * held + 1,
+                "more than {batches} batches in one step: the tailer is stuck ({:?})",
+                self.tailer
+            );
             let empty = if self.raw {
                 // The next batches reuse the buffer, stale bytes and all.
                 Lines::Raw(RawLines::reuse(std::mem::take(&mut self.spare)))
@@ -343,7 +406,9 @@ impl World {
     fn check(&self) -> Result<(), TestCaseError> {
         for n in 0..self.next {
             let count = self.delivered[n as usize];
-            let allowed = 1 + self.may_repeat.get(&n).copied().unwrap_or(0);
+            let allowed = 1
+                + self.may_repeat.get(&n).copied().unwrap_or(0)
+                + u32::from(self.copied[n as usize]);
             prop_assert!(
                 count >= 1 || self.at_risk[n as usize],
                 "line {n} lost (output {:?})",

@@ -49,7 +49,7 @@ fn assert_exact(output: &[u8], total: u64) -> Tally {
 
 /// Waits (60 s at most) until lines `0..total` were all on stdout; on
 /// timeout, says which are missing, what the files and the checkpoint
-/// hold, and what the sidecar logged.
+/// hold, the sidecar's metrics and what it logged.
 fn wait_for_every_line(sidecar: &Sidecar, dir: &LogDir, total: u64) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -67,8 +67,15 @@ fn wait_for_every_line(sidecar: &Sidecar, dir: &LogDir, total: u64) {
                 })
                 .collect();
             files.sort();
+            let metrics: String = sidecar
+                .admin_get("/metrics")
+                .1
+                .lines()
+                .filter(|l| l.starts_with("log_sidecar_"))
+                .map(|l| format!("{l}\n"))
+                .collect();
             panic!(
-                "after 60 s, lines missing (from, to): {:?}\nfiles: {files:?}\ncheckpoint: {}\nstderr:\n{}",
+                "after 60 s, lines missing (from, to): {:?}\nfiles: {files:?}\ncheckpoint: {}\nmetrics:\n{metrics}stderr:\n{}",
                 tally.lost_ranges(),
                 fs::read_to_string(dir.checkpoint()).unwrap_or_default(),
                 sidecar.stderr()
@@ -171,9 +178,7 @@ fn rename_rotations_lose_and_repeat_nothing() {
         );
     }
     let total = n;
-    wait_until("every line on stdout", Duration::from_secs(60), || {
-        sidecar.output_len() as u64 >= total * LINE_LEN
-    });
+    wait_for_every_line(&sidecar, &dir, total);
     let rotations = sidecar.metric("log_sidecar_rotations_total");
     assert!(rotations >= ROTATIONS as f64, "rotations seen: {rotations}");
     assert!(
