@@ -10,7 +10,8 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::kit::{
-    parse_bytes, parse_duration, LogFileOptions, LogOptions, ServeOptions, MIN_HEADER_BYTES,
+    parse_bytes, parse_duration, LogFileOptions, LogOptions, ServeOptions, MAX_LOG_FILES,
+    MIN_HEADER_BYTES,
 };
 
 /// The chapter's time service: /time and /nanotime, with /healthz, /readyz
@@ -36,8 +37,9 @@ pub struct Config {
     #[arg(long, env = "LOG_MAX_BYTES", default_value = "10MiB", value_parser = parse_log_bytes, value_name = "SIZE")]
     pub log_max_bytes: u64,
 
-    /// How many rotated log files (<file>.1 … <file>.N) to keep.
-    #[arg(long, env = "LOG_MAX_FILES", default_value_t = 3, value_name = "N")]
+    /// How many rotated log files (<file>.1 … <file>.N) to keep, at most
+    /// 100.
+    #[arg(long, env = "LOG_MAX_FILES", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_LOG_FILES)), value_name = "N")]
     pub log_max_files: u32,
 
     /// After SIGTERM, keep serving this long with readiness failing, so the
@@ -157,8 +159,11 @@ mod tests {
             "250ms",
             "--log-max-bytes",
             "64KiB",
+            "--log-max-files",
+            "100",
         ])
         .unwrap();
+        assert_eq!(c.log_max_files, 100);
         assert_eq!(c.shutdown_delay, Duration::from_millis(250));
         assert_eq!(c.log_max_bytes, 65536);
         for bad in [
@@ -168,6 +173,8 @@ mod tests {
             &["--idle-timeout", "0s"],
             &["--log-max-bytes", "0"],
             &["--worker-threads", "0"],
+            &["--log-max-files", "101"],
+            &["--log-max-files", "4294967295"],
             &["--no-such-flag"],
         ] {
             assert!(parse(bad).is_err(), "{bad:?}");

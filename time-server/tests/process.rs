@@ -23,8 +23,9 @@ type BadCase<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
 
 #[test]
 fn bad_flags_exit_2_with_one_line() {
-    let cases: [BadCase; 5] = [
+    let cases: [BadCase; 6] = [
         (&["--listen", "nowhere"], &[], "--listen"),
+        (&["--log-max-files", "4294967295"], &[], "0..=100"),
         (&["--shutdown-delay", "5"], &[], "missing unit"),
         (&["--log-max-bytes", "10MB"], &[], "ambiguous"),
         (&["--bogus"], &[], "--bogus"),

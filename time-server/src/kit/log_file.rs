@@ -15,6 +15,11 @@ use std::time::{Duration, Instant};
 /// checked for still naming the file we hold open.
 pub(crate) const RETRY_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The most rotated files `--log-max-files` accepts. A rotation renames
+/// every file kept, and a program that rotates often must not spend its
+/// writer thread renaming: 100 renames are about a millisecond.
+pub const MAX_LOG_FILES: u32 = 100;
+
 /// Where and how much to keep.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogFileOptions {
@@ -226,9 +231,17 @@ impl LogFile {
         if self.options.max_files == 0 {
             fs::remove_file(&path).map_err(rotate_error)?;
         } else {
+            // Only the files up to the first free name move: `.1 … .k-1`
+            // shift into `.k`, and those past a gap stay. A rotation costs
+            // one rename per file kept, never one per file allowed (a bound
+            // of four billion made every rotation spin).
+            let mut free = 1;
+            while free < self.options.max_files && fs::symlink_metadata(numbered(free)).is_ok() {
+                free += 1;
+            }
             // Oldest first, so each rename lands on a free (or dropped) name;
             // renaming onto `.N` replaces the oldest file.
-            for n in (1..self.options.max_files).rev() {
+            for n in (1..free).rev() {
                 match fs::rename(numbered(n), numbered(n + 1)) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -285,6 +298,37 @@ mod tests {
             !dir.path().join("app.log.3").exists(),
             "only 2 rotated files kept"
         );
+    }
+
+    /// Issue 11, defect 4: with a bound of four billion every rotation
+    /// tried four billion renames. Rotation moves only the files before
+    /// the first free name and leaves those past a gap as they are, so
+    /// its work is the files kept, whatever the bound.
+    #[test]
+    fn rotation_moves_only_the_files_before_the_first_free_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let numbered = |n: u32| dir.path().join(format!("app.log.{n}"));
+        fs::write(numbered(1), "older\n").unwrap();
+        fs::write(numbered(3), "past a gap\n").unwrap();
+        for max_files in [5, u32::MAX] {
+            let mut file = LogFile::new(LogFileOptions {
+                path: path.clone(),
+                max_bytes: 10,
+                max_files,
+            });
+            let written = file.write_batch(&lines(0..2)).unwrap();
+            assert_eq!(written.rotations, 1, "max_files {max_files}");
+            assert_eq!(read(&path), "line 0001\n");
+            assert_eq!(read(&numbered(1)), "line 0000\n");
+            // .1 moved into the gap; .3 stayed where it was.
+            assert_eq!(read(&numbered(2)), "older\n");
+            assert_eq!(read(&numbered(3)), "past a gap\n");
+            assert!(!numbered(4).exists(), "max_files {max_files}");
+            // Back to the start for the next bound.
+            fs::remove_file(&path).unwrap();
+            fs::rename(numbered(2), numbered(1)).unwrap();
+        }
     }
 
     #[test]

@@ -48,7 +48,7 @@ mod stop;
 pub use admin::{Admin, AdminEndpoint};
 pub use flags::{parse_bytes, parse_duration, parse_flags, usage_error};
 pub use health::Health;
-pub use log_file::LogFileOptions;
+pub use log_file::{LogFileOptions, MAX_LOG_FILES};
 pub use log_sink::{IdleHook, LogOptions, LogSink, LogWriter};
 pub use program::Program;
 pub use respond::{error_response, response, Body, JSON, TEXT};
