@@ -94,13 +94,19 @@ impl TimeEndpoints {
 
     fn time(&self, query: Option<&str>) -> Result<Vec<u8>, TimeError> {
         let query = TimeQuery::parse(query).map_err(|e| TimeError::BadRequest(e.to_string()))?;
+        // The process's zone is borrowed, not cloned: two reference counts
+        // up and down on every plain /time.
+        let named;
         let zone = match &query.tz {
-            None => self.zone.clone(),
-            Some(name) => self
-                .zone(name)
-                .map_err(|e| TimeError::BadRequest(e.to_string()))?,
+            None => &self.zone,
+            Some(name) => {
+                named = self
+                    .zone(name)
+                    .map_err(|e| TimeError::BadRequest(e.to_string()))?;
+                &named
+            }
         };
-        let now = self.now_in(&zone).map_err(TimeError::Clock)?;
+        let now = self.now_in(zone).map_err(TimeError::Clock)?;
         if let Some(layout) = &query.layout {
             // Format's output may hold anything the layout holds: the
             // encoder escapes it as Go's does.
