@@ -1,20 +1,20 @@
 #!/usr/bin/env bash
 # Proves README's promise that scripts/test.sh installs what it needs on a
-# fresh Debian 12 machine: makes a fresh bookworm root (debootstrap
-# --variant=minbase, plus Debian's python3: a machine "with only Rust and
-# Python"; installing needs no Rust), bind-mounts this repository into it
-# read-only, runs scripts/install-test-deps.sh there as root, as a new
-# machine would, and checks that every tool the tests drive then runs (the
-# script's own final check, which runs each tool's version command). A
-# second run must install nothing and say nothing. scripts/test.sh runs this
-# under CI. Needs root (debootstrap, chroot, mount).
+# fresh Debian 12 machine "with only Rust": makes a fresh bookworm root
+# (debootstrap --variant=minbase: not even Python, which the install brings
+# in with python3-venv; installing needs no Rust), bind-mounts this
+# repository into it read-only, runs scripts/install-test-deps.sh there
+# as root, as a new machine would, and checks that every tool the tests
+# drive then runs (the script's own final check, which runs each tool's
+# version command). A second run must install nothing and say nothing.
+# scripts/test.sh runs this under CI. Needs root (debootstrap, chroot, mount).
 #
 #   scripts/check-fresh-install.sh
 #
 # Only what this machine's network needs goes into the root: its DNS
 # resolver, its CA bundle (and the local CAs it was made from) and the
 # pip/SSL/proxy environment variables set here; nothing of the project's
-# tools. Debian's own python3 there refuses a system-wide pip install (PEP
+# tools. The python3 it installs there refuses a system-wide pip install (PEP
 # 668): the venv is the only way in.
 #
 # What cannot be proven in a chroot stays on the host: the tools are
@@ -44,13 +44,12 @@ die() {
 
 SUITE=bookworm
 VARIANT=minbase
-INCLUDE=python3
 MIRROR=${FRESH_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${FRESH_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 WORK=${CARGO_TARGET_DIR:-$ROOT/target}/fresh-root
 FRESH=$WORK/root
 CACHE=$WORK/cache
-TARBALL=$CACHE/$SUITE-$VARIANT-${INCLUDE//,/-}.tgz
+TARBALL=$CACHE/$SUITE-$VARIANT.tgz
 # Where the repository appears inside the root.
 SRC=/src
 
@@ -64,12 +63,14 @@ CA_FILE_VARS=(PIP_CERT SSL_CERT_FILE REQUESTS_CA_BUNDLE CURL_CA_BUNDLE)
 inside() {
   local started=$SECONDS
   if [ -f "$TARBALL" ]; then
-    say "unpacking $SUITE ($VARIANT + $INCLUDE) from the cached $TARBALL"
+    say "unpacking $SUITE ($VARIANT) from the cached $TARBALL"
   else
-    say "downloading $SUITE ($VARIANT + $INCLUDE) from $MIRROR into $TARBALL"
+    say "downloading $SUITE ($VARIANT) from $MIRROR into $TARBALL"
     local tmp=$CACHE/make-tarball
     rm -rf --one-file-system "$tmp"
-    debootstrap --variant="$VARIANT" --include="$INCLUDE" --make-tarball="$TARBALL.part" \
+    # One root is cached: another suite's or variant's tarball is stale.
+    rm -f "$CACHE"/*.tgz "$CACHE"/*.tgz.part
+    debootstrap --variant="$VARIANT" --make-tarball="$TARBALL.part" \
       "$SUITE" "$tmp" "$MIRROR" >"$CACHE/make-tarball.log" 2>&1 ||
       die "debootstrap --make-tarball failed; the end of its log ($CACHE/make-tarball.log):
 $(tail -n 20 "$CACHE/make-tarball.log")"
@@ -81,7 +82,7 @@ $(tail -n 20 "$CACHE/make-tarball.log")"
   # memory at its largest, with the Python tools).
   mkdir -p "$FRESH"
   mount -t tmpfs -o size=4g,mode=0755 fresh-root "$FRESH"
-  debootstrap --variant="$VARIANT" --include="$INCLUDE" --unpack-tarball="$TARBALL" \
+  debootstrap --variant="$VARIANT" --unpack-tarball="$TARBALL" \
     "$SUITE" "$FRESH" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 ||
     die "debootstrap into $FRESH failed; the end of its log ($WORK/debootstrap.log):
 $(tail -n 20 "$WORK/debootstrap.log")"
