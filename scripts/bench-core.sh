@@ -9,11 +9,11 @@
 # prints every run's ns/op, the medians and the ratio Go/ours (above 1:
 # we are faster). A benchmark, never a test.
 #
-# Times move with whatever else the machine runs. With valgrind installed
-# the script also counts the instructions of one Format(layout) call on
-# each side (callgrind; time-core/benches/format_count.rs and Go's
-# scripts/bench-core/count, each run with COUNT_CALLS calls and with none,
-# the difference divided): a figure that does not move with the load.
+# Times move with whatever else the machine runs. The script also counts
+# the instructions of one Format(layout) call on each side (callgrind;
+# time-core/benches/format_count.rs and Go's scripts/bench-core/count, each
+# run with COUNT_CALLS calls and with none, the difference divided): a
+# figure that does not move with the load.
 #
 #   scripts/bench-core.sh               # 5 rounds on CPU 1
 #   REPEATS=3 BENCH_CPU=0 scripts/bench-core.sh
@@ -23,10 +23,9 @@ source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 REPEATS="${REPEATS:-5}"
 CPU="${BENCH_CPU:-1}"
-export PATH="$PATH:/usr/lib/go/bin"
-for tool in go taskset cargo; do
-  command -v "$tool" >/dev/null || { echo "bench-core: '$tool' is required (apt-get install golang-go util-linux)" >&2; exit 1; }
-done
+# Go, taskset and valgrind.
+scripts/install-test-deps.sh --bench
+test_path
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -112,11 +111,6 @@ for rb in zone_at/table zone_at/footer_rule; do
 done
 fi
 
-if ! command -v valgrind >/dev/null; then
-  echo
-  echo "(no valgrind: instruction counts skipped; apt-get install valgrind)"
-  exit 0
-fi
 COUNT_CALLS="${COUNT_CALLS:-20000}"
 # callgrind's total for one run; Go needs asynchronous preemption off (its
 # signals crash valgrind) and one P.

@@ -12,14 +12,13 @@
 #   TIME_SERVER=/path/to/time-server CONNS=64 scripts/callgrind-server.sh
 #
 # Knobs (env): TIME_SERVER (default: the release build, built here), URL_PATH
-# (/time), CONNS (16), SHORT (3 s), LONG (12 s). Needs valgrind and wrk.
+# (/time), CONNS (16), SHORT (3 s), LONG (12 s). Needs valgrind and wrk
+# (scripts/install-test-deps.sh --bench installs them).
 # shellcheck source=scripts/common.sh
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 
-for tool in valgrind wrk; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "callgrind-server: $tool is missing" >&2; exit 1; }
-done
+scripts/install-test-deps.sh --bench
 if [ -z "${TIME_SERVER:-}" ]; then
   cargo build --release --quiet -p time-server
   TIME_SERVER="${CARGO_TARGET_DIR:-$ROOT/target}/release/time-server"

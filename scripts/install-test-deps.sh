@@ -83,6 +83,7 @@ BENCH_APT_PACKAGES=(
   busybox-static   # busybox tail -F, the Kubernetes docs' sidecar: a peer on the host, and the static
                    # binary of its FROM-scratch image (replaces Debian's dynamically linked busybox)
   rsyslog          # rsyslogd with imfile, the shipper Debian runs: bench-sidecar.sh
+  valgrind         # callgrind's instruction counts: bench-core.sh, callgrind-server.sh
 )
 # wrk has no version command that exits 0.
 wrk_version() { { wrk -v || true; } | head -n 1; }
@@ -90,6 +91,7 @@ BENCH_TOOLS=(
   "wrk_version"
   "busybox --help"
   "/usr/sbin/rsyslogd -v"
+  "valgrind --version"
 )
 if $bench; then
   APT_PACKAGES+=("${BENCH_APT_PACKAGES[@]}")
