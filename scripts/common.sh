@@ -7,7 +7,7 @@
 #   answer must still be tested in an `if`, never left to `set -e`.
 # - Where the repository and the project's venv are.
 # - What "CI" means: `true` or `1` (the same rule as the Rust tests' helper,
-#   tests/src/ci.rs).
+#   tests/src/test_env.rs).
 
 set -Eeuo pipefail
 trap 'echo "${BASH_SOURCE[0]##*/}: failed (exit $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
