@@ -14,6 +14,10 @@
 # chaos: lines lost and repeated under rename and copytruncate rotations,
 #   SIGKILLs with restarts, and SIGTERM while the writer still writes,
 #   counted exactly on numbered lines. See scripts/bench-sidecar/chaos.py.
+# otlp: lines/s delivered to an OTLP/HTTP receiver with gzip on (a receiver
+#   that decodes nothing, so it is not the bottleneck; its busy time is
+#   printed), CPU per million lines and peak RSS, next to GNU `tail -F`
+#   into a pipe. See scripts/bench-sidecar/otlp.py.
 # podman: the reader a pod really has: lines/s into the container
 #   runtime's log (conmon), log-sidecar and busybox `tail -F` in containers;
 #   runs `scripts/bench-pod.sh sidecar` (root, podman; knobs there).
@@ -23,11 +27,14 @@
 #   LINES=200000 THROUGHPUT_ROUNDS=3 REPEATS=1 IDLE_SECONDS=5 LATENCY_SECONDS=3 scripts/bench-sidecar.sh
 #   scripts/bench-sidecar.sh chaos           # chaos, full run
 #   REPEATS=1 ROTATIONS=5 KILLS=3 scripts/bench-sidecar.sh chaos
+#   scripts/bench-sidecar.sh otlp            # into an OTLP receiver, full run
+#   LINES=200000 THROUGHPUT_ROUNDS=3 scripts/bench-sidecar.sh otlp
 #   scripts/bench-sidecar.sh podman          # into conmon, full run
 #
 # Knobs (env), speed: LINES (2000000), THROUGHPUT_ROUNDS (15), REPEATS (3,
 # of the idle and latency runs), IDLE_SECONDS (30), LATENCY_SECONDS (10),
 # RATE (1000 lines/s of the latency runs).
+# otlp: LINES (2000000), THROUGHPUT_ROUNDS (5).
 # chaos: REPEATS (3), RATE (5000 lines/s), PER_FILE (5000 lines between
 # rotations), ROTATIONS (10), KEEP (5 rotated files), KILLS (10), KILL_AFTER
 # (1 s), TERM_AFTER (2 s), TERM_WRITE_SECONDS (1 s), QUIET_SECONDS (3).
@@ -41,8 +48,9 @@ cd "$ROOT"
 case "${1:-speed}" in
   speed) driver=bench.py ;;
   chaos) driver=chaos.py ;;
+  otlp) driver=otlp.py ;;
   podman) exec scripts/bench-pod.sh sidecar ;;
-  *) echo "usage: $0 [speed|chaos|podman]" >&2; exit 2 ;;
+  *) echo "usage: $0 [speed|chaos|otlp|podman]" >&2; exit 2 ;;
 esac
 
 scripts/install-test-deps.sh --bench
