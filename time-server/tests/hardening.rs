@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use common::{get, quick_options, start_server, Conn};
+use common::{eventually, get, quick_options, sample, start_server, Conn};
 
 #[tokio::test(start_paused = true)]
 async fn a_slowloris_client_is_cut_while_normal_requests_succeed() {
@@ -111,6 +111,24 @@ async fn oversized_heads_and_bodies_are_refused() {
         .await
         .expect("an answer to the big head");
     assert_eq!(reply.status, 431);
+
+    // Neither reached the pipeline, so neither is in http_requests_total;
+    // both are counted as refused by the parser (garbage is 400).
+    let mut conn = Conn::open(server.addr).await;
+    conn.send(b"\x16\x03\x01 not HTTP\r\n\r\n").await.unwrap();
+    assert_eq!(conn.read_reply(false).await.expect("a 400").status, 400);
+    // Counted when hyper hands back the connection's error, just after
+    // its answer went out.
+    eventually("both refusals counted", || async {
+        let metrics = get(server.addr, "/metrics").await.body;
+        [
+            r#"http_requests_rejected_total{reason="head_too_large"}"#,
+            r#"http_requests_rejected_total{reason="malformed"}"#,
+        ]
+        .iter()
+        .all(|series| sample(&metrics, series) == Some(1.0))
+    })
+    .await;
 
     // A head just under the limit is fine.
     let mut conn = Conn::open(server.addr).await;

@@ -87,6 +87,91 @@ fn cannot_listen_exits_1_with_the_reason() {
     );
 }
 
+/// A log file that cannot be opened at start-up is a broken deployment:
+/// exit 1 at once with one line naming it, rather than report ready and
+/// then say so on stderr once a minute (faults after start-up are
+/// survived, see below).
+#[test]
+fn a_log_file_that_cannot_be_opened_at_start_up_exits_1_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // Under a regular file: ENOTDIR, whoever runs the test (root too).
+    let not_a_dir = dir.path().join("not-a-directory");
+    fs::write(&not_a_dir, "").unwrap();
+    let log = not_a_dir.join("time-service.log");
+    let mut child = bin()
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--log-file",
+            log.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("still running 10 s after start with an unopenable --log-file");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+    assert!(
+        stderr.contains(&format!("cannot open log file {}", log.display()))
+            && stderr.contains("Not a directory")
+            && stderr.matches("Not a directory").count() == 1,
+        "{stderr}"
+    );
+}
+
+/// A path's C1 controls (U+009B is a terminal's CSI) and line separators
+/// reach the log percent-encoded, on stdout and in the file alike: the
+/// sidecar forwards these lines to terminals and log stores.
+#[tokio::test]
+async fn what_a_path_could_do_to_a_terminal_is_logged_percent_encoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("time-service.log");
+    let mut server = Process::start(
+        dir.path(),
+        &[
+            "--shutdown-delay",
+            "0s",
+            "--log-file",
+            log.to_str().unwrap(),
+        ],
+    );
+    let mut conn = Conn::open(server.addr).await;
+    conn.send("GET /x\u{9b}31m\u{2028}y\u{85} HTTP/1.1\r\nHost: test\r\n\r\n".as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(conn.read_reply(false).await.expect("a reply").status, 404);
+    server.signal("TERM");
+    assert_eq!(
+        server.wait_exit(Duration::from_secs(10)).await.code(),
+        Some(0)
+    );
+    let logged = "GET /x%C2%9B31m%E2%80%A8y%C2%85 404 ";
+    for (output, text) in [
+        ("stdout", server.stdout_text()),
+        ("file", fs::read_to_string(&log).unwrap()),
+    ] {
+        assert!(text.contains(logged), "{output}: {text:?}");
+        assert!(
+            !text.contains('\u{9b}') && !text.contains('\u{2028}') && !text.contains('\u{85}'),
+            "{output}: {text:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn sigterm_fails_readiness_keeps_serving_then_exits_0_with_the_log_flushed() {
     let dir = tempfile::tempdir().unwrap();

@@ -21,10 +21,12 @@ const DURATION_BUCKETS: &[f64] = &[
 ];
 
 /// `http_requests_total`, `http_request_duration_seconds`,
-/// `http_requests_in_flight`.
+/// `http_requests_in_flight`, `http_requests_rejected_total`.
 #[derive(Clone, Debug)]
 pub(crate) struct HttpMetrics {
     requests: IntCounterVec,
+    /// Requests hyper answered itself, before any of ours ran.
+    rejected: IntCounterVec,
     duration: HistogramVec,
     in_flight: IntGauge,
     resolved: Arc<RwLock<Vec<Resolved>>>,
@@ -66,11 +68,26 @@ impl HttpMetrics {
             "http_requests_in_flight",
             "HTTP requests being handled right now.",
         )?;
+        let rejected = IntCounterVec::new(
+            Opts::new(
+                "http_requests_rejected_total",
+                "HTTP/1 requests refused by the parser before routing, and so \
+                 not in http_requests_total: a malformed head (400) or one \
+                 over the size limit (431).",
+            ),
+            &["reason"],
+        )?;
+        for reason in [Rejected::Malformed, Rejected::HeadTooLarge] {
+            // Present at 0 from the start, so a rate() sees the first one.
+            rejected.with_label_values(&[reason.label()]);
+        }
         registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(rejected.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
         Ok(HttpMetrics {
             requests,
+            rejected,
             duration,
             in_flight,
             resolved: Arc::default(),
@@ -123,11 +140,47 @@ impl HttpMetrics {
         resolved[i].duration.observe(seconds);
     }
 
+    /// Counts a request that hyper refused itself.
+    pub(crate) fn rejected(&self, reason: Rejected) {
+        self.rejected.with_label_values(&[reason.label()]).inc();
+    }
+
     /// Counts a request as in flight until the returned guard is dropped
     /// (also when the client goes away and the request future is dropped).
     pub(crate) fn in_flight(&self) -> InFlight<'_> {
         self.in_flight.inc();
         InFlight(&self.in_flight)
+    }
+}
+
+/// Why hyper refused a request before it reached the server's pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rejected {
+    /// Not HTTP (a bad request line, header or framing): 400.
+    Malformed,
+    /// A head over `max_header_bytes`: 431.
+    HeadTooLarge,
+}
+
+impl Rejected {
+    /// What the connection's error says hyper refused, if it refused a
+    /// request (and answered it) rather than lost the connection.
+    pub(crate) fn of(error: &(dyn std::error::Error + 'static)) -> Option<Self> {
+        let error = error.downcast_ref::<hyper::Error>()?;
+        if error.is_parse_too_large() {
+            Some(Rejected::HeadTooLarge)
+        } else if error.is_parse() {
+            Some(Rejected::Malformed)
+        } else {
+            None
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Rejected::Malformed => "malformed",
+            Rejected::HeadTooLarge => "head_too_large",
+        }
     }
 }
 

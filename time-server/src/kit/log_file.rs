@@ -196,7 +196,8 @@ impl LogFile {
         self.open().map_err(|e| self.fail(e))
     }
 
-    fn open(&mut self) -> Result<(), FileError> {
+    /// Opens (or creates) the file now.
+    pub(crate) fn open(&mut self) -> Result<(), FileError> {
         let path = &self.options.path;
         let open_error = |source| FileError::Open {
             path: path.clone(),

@@ -190,11 +190,22 @@ pub struct LogWriter {
 }
 
 impl LogSink {
-    /// Starts the writer thread; its metrics and stderr reports carry
-    /// `program`'s names.
+    /// Opens the log file, if any, and starts the writer thread; its
+    /// metrics and stderr reports carry `program`'s names. A file that
+    /// cannot be opened now is an error: a program that reported ready
+    /// while its log went nowhere would only say so on stderr, once a
+    /// minute. Later failures are survived (counted, reported, retried).
     pub fn start(program: Program, options: LogOptions) -> io::Result<Self> {
         let shared = Arc::new(Shared::new(&program, options.queue_bytes));
-        let file = options.file.map(LogFile::new);
+        let file = match options.file {
+            Some(options) => {
+                let mut file = LogFile::new(options);
+                // The message names the file and the OS error, once.
+                file.open().map_err(|e| io::Error::other(e.to_string()))?;
+                Some(file)
+            }
+            None => None,
+        };
         let stdout = options.stdout;
         let thread_shared = Arc::clone(&shared);
         let writer = std::thread::Builder::new()

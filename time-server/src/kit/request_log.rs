@@ -2,7 +2,11 @@
 //! with a per-server sequence number so a reader of the log (the sidecar's
 //! tests, a person) can tell that no line was lost or repeated:
 //! `GET /time 200 87us #42`. Only the path is logged, never the query
-//! string, which may carry secrets.
+//! string, which may carry secrets. The line goes on to terminals and log
+//! stores (through the sidecar), so what the client chose must not act
+//! there: control characters (C0, DEL and the C1 range, whose U+009B is a
+//! terminal's CSI), line and paragraph separators and bidi overrides in
+//! the path are written percent-encoded, as they would be in the URL.
 
 use std::cell::RefCell;
 use std::sync::Mutex;
@@ -49,7 +53,7 @@ impl RequestLog {
             message.clear();
             message.push_str(method.as_str());
             message.push(' ');
-            message.push_str(path);
+            push_path(message, path);
             message.push(' ');
             push_decimal(message, u64::from(status));
             message.push(' ');
@@ -73,6 +77,42 @@ thread_local! {
     static MESSAGE: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
+/// Appends `path`, each character that could act on a terminal or split a
+/// line in a log store percent-encoded byte by byte (`U+009B` is `%C2%9B`).
+fn push_path(out: &mut String, path: &str) {
+    // What hyper lets through is nearly always printable ASCII.
+    if path.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+        out.push_str(path);
+        return;
+    }
+    for c in path.chars() {
+        if acts_on_display(c) {
+            let mut utf8 = [0; 4];
+            for &b in c.encode_utf8(&mut utf8).as_bytes() {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// Controls (C0, DEL, C1), the Unicode line and paragraph separators, and
+/// the bidi embeddings, overrides and isolates that reorder what follows.
+fn acts_on_display(c: char) -> bool {
+    c.is_control()
+        || c == ' '
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}'
+        )
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
 /// Appends `value` in decimal.
 fn push_decimal(out: &mut String, mut value: u64) {
     let mut digits = [0u8; 20];
@@ -93,6 +133,23 @@ fn push_decimal(out: &mut String, mut value: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_logged_with_what_acts_on_a_display_percent_encoded() {
+        for (path, logged) in [
+            ("/time", "/time"),
+            ("/caf\u{e9}/\u{65e5}", "/caf\u{e9}/\u{65e5}"),
+            ("/a\u{9b}31m", "/a%C2%9B31m"),
+            ("/\u{85}x\u{2028}y\u{2029}", "/%C2%85x%E2%80%A8y%E2%80%A9"),
+            ("/\u{1b}[2J\r\n\t\u{7f}", "/%1B[2J%0D%0A%09%7F"),
+            ("/a b", "/a%20b"),
+            ("/\u{202e}gpj.exe", "/%E2%80%AEgpj.exe"),
+        ] {
+            let mut s = String::new();
+            push_path(&mut s, path);
+            assert_eq!(s, logged, "{path:?}");
+        }
+    }
 
     #[test]
     fn decimals() {

@@ -29,7 +29,7 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::conn_deadlines::{self, Activity, Close, Watched};
-use super::http_metrics::HttpMetrics;
+use super::http_metrics::{HttpMetrics, Rejected};
 use super::request_log::RequestLog;
 use super::respond::{self, Body};
 use super::router::{Endpoints, OTHER_ROUTE};
@@ -257,6 +257,9 @@ impl<E: Endpoints> Server<E> {
                 result = conn.as_mut() => {
                     if let Err(e) = result {
                         log::debug!("connection ended with an error: {e}");
+                        if let Some(reason) = Rejected::of(&*e) {
+                            self.metrics.rejected(reason);
+                        }
                     }
                     return;
                 }
