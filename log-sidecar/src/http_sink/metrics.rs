@@ -92,7 +92,7 @@ impl HttpSinkMetrics {
             )?,
             lines_sent: IntCounter::new(
                 "log_sidecar_sink_lines_sent_total",
-                "Lines the HTTP sink acknowledged with a 2xx.",
+                "Records the HTTP sink acknowledged with a 2xx (a multi-line record counts once).",
             )?,
             bytes_sent: IntCounter::new(
                 "log_sidecar_sink_bytes_sent_total",
