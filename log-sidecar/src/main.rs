@@ -16,6 +16,7 @@ use log_sidecar::pipeline::{self, PipelineConfig};
 use log_sidecar::stdout::Stdout;
 use log_sidecar::tailer::Tailer;
 use time_server::kit::{self, Admin, Linger, Program, ServeOptions, Server, Shutdown, Stop};
+use tokio::time::Instant;
 
 /// The sidecar's names: its metrics are `log_sidecar_*`, its admin
 /// requests are logged as `log_sidecar::request_log`.
@@ -85,7 +86,16 @@ async fn run(config: Config, checkpoint: Checkpoint) -> anyhow::Result<()> {
     let admin = Admin::new(PROGRAM, registry.clone(), stop.health().clone())?;
     let admin = Server::new(PROGRAM, admin, &registry, ServeOptions::default())?;
     let forwarding_done = Shutdown::new();
-    let admin = tokio::spawn(stop.clone().serve(
+    // When stopping began: the admin port's own drain must end by the same
+    // deadline as the lines', whatever a client of it does.
+    let stopping_since = {
+        let stopping = stop.shutdown().clone();
+        tokio::spawn(async move {
+            stopping.wait().await;
+            Instant::now()
+        })
+    };
+    let mut admin = tokio::spawn(stop.clone().serve(
         admin,
         listener,
         Linger::Until(forwarding_done.clone()),
@@ -129,10 +139,17 @@ async fn run(config: Config, checkpoint: Checkpoint) -> anyhow::Result<()> {
     // Drained, or failed without a signal (stdout closed): stopping either way.
     stop.begin();
     forwarding_done.trigger();
-    match admin.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => log::warn!("admin endpoint: {e}"),
-        Err(e) => log::warn!("admin endpoint task: {e}"),
+    let deadline = stopping_since.await.unwrap_or_else(|_| Instant::now()) + config.drain_timeout;
+    match tokio::time::timeout_at(deadline, &mut admin).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => log::warn!("admin endpoint: {e}"),
+        Ok(Err(e)) => log::warn!("admin endpoint task: {e}"),
+        Err(_) => {
+            // A client holding a request open (a slowloris) would keep its
+            // connection past the deadline: dropping the task closes it.
+            log::warn!("admin connections still open at the drain deadline: closed");
+            admin.abort();
+        }
     }
     let summary = result?;
     log::info!(

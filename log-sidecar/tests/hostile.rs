@@ -404,3 +404,40 @@ fn an_unusable_checkpoint_is_set_aside_and_a_newer_one_refused() {
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("format version 2, newer"), "{stderr}");
 }
+
+/// A client holding an admin request half-sent (a slowloris) during
+/// shutdown kept the sidecar alive for the admin server's own 5 s drain,
+/// past `--drain-timeout 2s`. The admin port now drains by the same
+/// deadline as the lines, and the exit is still clean.
+#[test]
+fn a_slowloris_on_the_admin_port_does_not_stretch_shutdown_past_the_drain_timeout() {
+    use std::io::Write;
+    let dir = LogDir::new();
+    append(&dir.current(), &lines(0, 10));
+    let pattern = dir.pattern();
+    let mut sidecar = Sidecar::start(&[
+        "--path",
+        &pattern,
+        "--shutdown-linger",
+        "100ms",
+        "--drain-timeout",
+        "2s",
+    ]);
+    wait_until("the lines", Duration::from_secs(20), || {
+        Tally::of(&sidecar.output(), 10).lost().is_empty() || !sidecar.is_running()
+    });
+    let mut slow = std::net::TcpStream::connect(sidecar.admin_addr()).unwrap();
+    slow.write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\n")
+        .unwrap();
+    sidecar.signal("TERM");
+    let signalled = Instant::now();
+    let status = sidecar.wait(Duration::from_secs(10));
+    let took = signalled.elapsed();
+    assert!(status.success(), "{status:?}: {}", sidecar.stderr());
+    assert!(
+        took < Duration::from_millis(2900),
+        "exit {took:?} after SIGTERM with --drain-timeout 2s: {}",
+        sidecar.stderr()
+    );
+    assert_eq!(Tally::of(&sidecar.output(), 10).lost().len(), 0);
+}
