@@ -172,6 +172,78 @@ async fn what_a_path_could_do_to_a_terminal_is_logged_percent_encoded() {
     }
 }
 
+/// A stdout pipe nobody reads (a stuck log collector) stopped the log file
+/// too, and SIGTERM never completed. Now the file keeps getting every
+/// line, and the exit comes within the drain and a second's grace for
+/// stdout, the lines it could not take counted.
+#[tokio::test]
+async fn a_stdout_nobody_reads_stops_neither_the_file_nor_the_exit() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("time-service.log");
+    let mut child = bin()
+        .args(["--listen", "127.0.0.1:0", "--shutdown-delay", "0s"])
+        .args(["--drain-timeout", "1s", "--log-file", log.to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Read stdout up to the start-up line, then never again.
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    let addr: std::net::SocketAddr = loop {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "no start-up line");
+        if let Some(rest) = line.split(" listening on ").nth(1) {
+            break rest.split(' ').next().unwrap().parse().unwrap();
+        }
+    };
+    // Far more than a pipe holds (64 KiB; a request line is ~80 bytes).
+    const REQUESTS: u64 = 3000;
+    let mut conn = Conn::open(addr).await;
+    for _ in 0..REQUESTS {
+        assert_eq!(conn.request("GET", "/time").await.status, 200);
+    }
+    let metrics = conn.request("GET", "/metrics").await.body;
+    eventually("every request line in the file", || async {
+        let numbers = request_numbers(&fs::read_to_string(&log).unwrap_or_default());
+        numbers.len() as u64 > REQUESTS && numbers.contains(&REQUESTS)
+    })
+    .await;
+    let numbers = request_numbers(&fs::read_to_string(&log).unwrap());
+    assert!(
+        numbers.iter().copied().eq(1..=numbers.len() as u64),
+        "the file has every line once, in order; metrics:\n{metrics}"
+    );
+
+    let signalled = Instant::now();
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if signalled.elapsed() > Duration::from_secs(10) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("no exit 10 s after SIGTERM with stdout stalled");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+    // --drain-timeout 1s, plus a second's grace for stdout, plus slack.
+    assert!(
+        signalled.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        signalled.elapsed()
+    );
+    drop(stdout);
+}
+
 #[tokio::test]
 async fn sigterm_fails_readiness_keeps_serving_then_exits_0_with_the_log_flushed() {
     let dir = tempfile::tempdir().unwrap();

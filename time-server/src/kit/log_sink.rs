@@ -1,7 +1,10 @@
 //! Where log records go: into a bounded in-memory queue, from which one
 //! writer thread takes everything queued at once and writes it with one
-//! write to stdout (for `kubectl logs`) and one to the log file (for the
-//! sidecar). Under load many records share each write, so logging costs no
+//! write to the log file (for the sidecar) and hands it to a stdout
+//! thread for one write to stdout (for `kubectl logs`): a stdout pipe
+//! nobody reads stops neither the file nor the exit (what stdout does not
+//! take is dropped for stdout alone, counted, and left behind after a
+//! second's grace at shutdown). Under load many records share each write, so logging costs no
 //! syscall per request; with no load a record is written at once (the
 //! writer is woken, there is no timer). A full queue drops records and
 //! counts them rather than making requests wait, and a failing file is
@@ -34,6 +37,11 @@ const DEFAULT_QUEUE_BYTES: usize = 8 << 20;
 /// though the runtime is still busy, so a saturated server's lines are not
 /// held back for long.
 pub(crate) const WAKE_BYTES: usize = 64 << 10;
+
+/// At shutdown, how long stdout may take to accept what is left after the
+/// file was written and synced. A pipe nobody reads would otherwise hold
+/// the exit for good; the lines not written are counted as dropped.
+pub(crate) const STDOUT_GRACE: Duration = Duration::from_secs(1);
 
 /// How often a persisting file error is reported on stderr.
 pub(crate) const REPORT_INTERVAL: Duration = Duration::from_secs(60);
@@ -85,7 +93,7 @@ impl LogMetrics {
             ),
             dropped: vec(
                 "log_lines_dropped_total",
-                "Log lines lost: queue_full (never written anywhere) or file_error (written to stdout only).",
+                "Log lines lost: queue_full (never written anywhere), file_error (written to stdout only) or stdout_stalled (written to the file only: stdout did not take them).",
                 "reason",
             ),
             rotations: IntCounter::new(program.metric("log_rotations_total"), "Log file rotations.")
@@ -106,7 +114,7 @@ impl LogMetrics {
             m.write_errors.with_label_values(&[target]);
             m.bytes.with_label_values(&[target]);
         }
-        for reason in ["queue_full", "file_error"] {
+        for reason in ["queue_full", "file_error", "stdout_stalled"] {
             m.dropped.with_label_values(&[reason]);
         }
         m
@@ -127,9 +135,56 @@ struct Queue {
     wanted: bool,
 }
 
+/// What the writer thread has handed to the stdout thread: stdout gets a
+/// thread of its own so that a pipe nobody reads stops neither the file
+/// nor the exit. It holds at most the queue's bound; beyond it, lines are
+/// dropped for stdout only (and counted).
+#[derive(Debug, Default)]
+struct StdoutQueue {
+    buf: Vec<u8>,
+    /// The stdout thread holds bytes it has not finished writing.
+    writing: bool,
+    closing: bool,
+}
+
+#[derive(Debug, Default)]
+struct StdoutStage {
+    queue: Mutex<StdoutQueue>,
+    /// Wakes the stdout thread.
+    wake: Condvar,
+    /// Wakes whoever waits for stdout to be written.
+    done: Condvar,
+}
+
+impl StdoutStage {
+    fn lock(&self) -> MutexGuard<'_, StdoutQueue> {
+        self.queue
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Waits until everything handed over is written, or `deadline`.
+    fn wait_written(&self, deadline: Instant) -> bool {
+        let mut queue = self.lock();
+        while !queue.buf.is_empty() || queue.writing {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            queue = self
+                .done
+                .wait_timeout(queue, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+}
+
 #[derive(Debug)]
 struct Shared {
     queue: Mutex<Queue>,
+    stdout: StdoutStage,
     /// Wakes the writer when records arrive or the sink closes.
     wake: Condvar,
     /// Wakes [`LogSink::flush`] callers when a batch is done.
@@ -146,6 +201,7 @@ impl Shared {
     fn new(program: &Program, queue_bytes: usize) -> Self {
         Shared {
             queue: Mutex::new(Queue::default()),
+            stdout: StdoutStage::default(),
             wake: Condvar::new(),
             done: Condvar::new(),
             queue_bytes,
@@ -173,6 +229,23 @@ impl Shared {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// Gives `bytes` to the stdout thread without ever waiting for stdout;
+    /// what does not fit while stdout is behind is dropped and counted.
+    fn hand_to_stdout(&self, bytes: &[u8]) {
+        let mut queue = self.stdout.lock();
+        if queue.buf.len() + bytes.len() > self.queue_bytes {
+            drop(queue);
+            self.metrics
+                .dropped
+                .with_label_values(&["stdout_stalled"])
+                .inc_by(bytecount_lines(bytes).max(1));
+            return;
+        }
+        queue.buf.extend_from_slice(bytes);
+        drop(queue);
+        self.stdout.wake.notify_one();
+    }
 }
 
 /// The running sink: owns the writer thread.
@@ -180,6 +253,8 @@ impl Shared {
 pub struct LogSink {
     shared: Arc<Shared>,
     writer: Option<JoinHandle<()>>,
+    /// The stdout thread, when stdout is an output.
+    stdout: Option<JoinHandle<()>>,
 }
 
 /// The `io::Write` end records are written into (a logger's output, e.g.
@@ -206,14 +281,25 @@ impl LogSink {
             }
             None => None,
         };
-        let stdout = options.stdout;
+        let stdout = if options.stdout {
+            let thread_shared = Arc::clone(&shared);
+            Some(
+                std::thread::Builder::new()
+                    .name("log-stdout".into())
+                    .spawn(move || stdout_loop(&thread_shared))?,
+            )
+        } else {
+            None
+        };
+        let to_stdout = stdout.is_some();
         let thread_shared = Arc::clone(&shared);
         let writer = std::thread::Builder::new()
             .name("log-writer".into())
-            .spawn(move || write_loop(&thread_shared, program.name, stdout, file))?;
+            .spawn(move || write_loop(&thread_shared, program.name, to_stdout, file))?;
         Ok(LogSink {
             shared,
             writer: Some(writer),
+            stdout,
         })
     }
 
@@ -264,7 +350,8 @@ impl LogSink {
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
-        true
+        drop(queue);
+        self.shared.stdout.wait_written(deadline)
     }
 
     /// Writes everything queued, fsyncs the file and stops the writer
@@ -280,6 +367,32 @@ impl LogSink {
         // notification above reaches it either way.)
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
+        }
+        // The file is written and synced; stdout gets what is left, within
+        // STDOUT_GRACE. A stdout thread still blocked then is left behind
+        // (the process exits around it), its lines counted as dropped.
+        let Some(stdout) = self.stdout.take() else {
+            return;
+        };
+        self.shared.stdout.lock().closing = true;
+        self.shared.stdout.wake.notify_one();
+        if self
+            .shared
+            .stdout
+            .wait_written(Instant::now() + STDOUT_GRACE)
+        {
+            let _ = stdout.join();
+        } else {
+            let left = std::mem::take(&mut self.shared.stdout.lock().buf);
+            self.shared
+                .metrics
+                .dropped
+                .with_label_values(&["stdout_stalled"])
+                .inc_by(bytecount_lines(&left));
+            eprintln!(
+                "log: stdout took nothing for {STDOUT_GRACE:?} at exit; {} lines not written to it",
+                bytecount_lines(&left)
+            );
         }
     }
 }
@@ -309,8 +422,13 @@ impl LogWriter {
         let mut queue = self.shared.lock();
         if queue.closing {
             drop(queue);
-            // The writer is gone: keep the line on stdout at least.
-            let _ = io::stdout().lock().write_all(record);
+            // The writer is gone: keep the line on stdout at least, through
+            // the stdout thread when there is one (never blocking here).
+            if self.shared.stdout.lock().closing {
+                let _ = io::stdout().lock().write_all(record);
+            } else {
+                self.shared.hand_to_stdout(record);
+            }
             return;
         }
         if queue.buf.len() + record.len() > self.shared.queue_bytes {
@@ -416,13 +534,7 @@ fn write_loop(shared: &Shared, program: &str, stdout: bool, mut file: Option<Log
         }
         metrics.batches.inc();
         if stdout {
-            match io::stdout().lock().write_all(&batch) {
-                Ok(()) => metrics
-                    .bytes
-                    .with_label_values(&["stdout"])
-                    .inc_by(batch.len() as u64),
-                Err(_) => metrics.write_errors.with_label_values(&["stdout"]).inc(),
-            }
+            shared.hand_to_stdout(&batch);
         }
         if let Some(file) = file.as_mut() {
             match file.write_batch(&batch) {
@@ -454,6 +566,37 @@ fn write_loop(shared: &Shared, program: &str, stdout: bool, mut file: Option<Log
         batch.clear();
         shared.lock().writing = false;
         shared.done.notify_all();
+    }
+}
+
+/// The stdout thread: write what the writer handed over, repeat, until
+/// closing with nothing left.
+fn stdout_loop(shared: &Shared) {
+    let stage = &shared.stdout;
+    let mut batch: Vec<u8> = Vec::with_capacity(64 * 1024);
+    loop {
+        {
+            let mut queue = stage.lock();
+            while queue.buf.is_empty() && !queue.closing {
+                queue = stage.wake.wait(queue).unwrap_or_else(|p| p.into_inner());
+            }
+            if queue.buf.is_empty() {
+                return;
+            }
+            std::mem::swap(&mut queue.buf, &mut batch);
+            queue.writing = true;
+        }
+        let metrics = &shared.metrics;
+        match io::stdout().lock().write_all(&batch) {
+            Ok(()) => metrics
+                .bytes
+                .with_label_values(&["stdout"])
+                .inc_by(batch.len() as u64),
+            Err(_) => metrics.write_errors.with_label_values(&["stdout"]).inc(),
+        }
+        batch.clear();
+        stage.lock().writing = false;
+        stage.done.notify_all();
     }
 }
 
