@@ -12,6 +12,19 @@ pub(crate) struct Civil {
     pub hour: u8,
     pub minute: u8,
     pub second: u8,
+    /// Go's `absWeekday`, 0 for Sunday.
+    pub weekday: u8,
+    /// Go's `yday`, 0-based: the days of the year before this one.
+    pub yday: u16,
+}
+
+/// What the day count alone gives.
+struct Date {
+    year: i64,
+    month: u8,
+    day: u8,
+    weekday: u8,
+    yday: u16,
 }
 
 const SECS_PER_DAY: i64 = 86_400;
@@ -32,7 +45,13 @@ impl Civil {
             ),
         };
         let sod = sod as u32; // [0, 86399]
-        let (year, month, day) = civil_from_days(days);
+        let Date {
+            year,
+            month,
+            day,
+            weekday,
+            yday,
+        } = civil_from_days(days);
         Civil {
             days,
             year,
@@ -41,19 +60,23 @@ impl Civil {
             hour: (sod / 3600) as u8,
             minute: (sod / 60 % 60) as u8,
             second: (sod % 60) as u8,
+            weekday,
+            yday,
         }
     }
 }
 
-/// Day `days` after 1970-01-01 as (year, month, day): Neri and
-/// Schneider's algorithm ("Euclidean affine functions and their
-/// application to calendar algorithms", 2022), exact for the whole
-/// proleptic Gregorian calendar and a third of Hinnant's instructions, on
-/// their computational calendar (years from March 1st, year 0) shifted by
-/// `ERAS` 400-year eras so that every day of an `i64` of seconds (at most
-/// about 1.1e14 either way) counts up from zero; `4 * n + 3` stays far
-/// below `u64::MAX`.
-fn civil_from_days(days: i64) -> (i64, u8, u8) {
+/// Day `days` after 1970-01-01 as a date: Neri and Schneider's algorithm
+/// ("Euclidean affine functions and their application to calendar
+/// algorithms", 2022), exact for the whole proleptic Gregorian calendar
+/// and a third of Hinnant's instructions, on their computational calendar
+/// (years from March 1st, year 0) shifted by `ERAS` 400-year eras so that
+/// every day of an `i64` of seconds (at most about 1.1e14 either way)
+/// counts up from zero; `4 * n + 3` stays far below `u64::MAX`. The day
+/// of the week and of the year fall out of the same numbers, for a few
+/// instructions more (none where they are not used: this is inlined).
+#[inline(always)]
+fn civil_from_days(days: i64) -> Date {
     const ERAS: i64 = 800_000_000;
     let n = (days + 719_468 + ERAS * 146_097) as u64;
     let n1 = 4 * n + 3;
@@ -74,7 +97,30 @@ fn civil_from_days(days: i64) -> (i64, u8, u8) {
     } else {
         month
     };
-    (year, month as u8, day as u8)
+    // Day 0 of the shifted count is a Wednesday: 1970-01-01, a Thursday,
+    // is day 719,468 + ERAS * 146,097, and 146,097 days are whole weeks.
+    let weekday = ((n + 3) % 7) as u8;
+    // March to December follow January and February of the same year,
+    // which has a February 29th when its March-based year, the same
+    // number, is a leap year: divisible by 4, and a century year only
+    // when its century is divisible by 4 (ERAS * 400 years keep both).
+    let yday = if january_or_february {
+        day_of_year - 306
+    } else {
+        let leap = if year_of_century == 0 {
+            century % 4 == 0
+        } else {
+            year_of_century % 4 == 0
+        };
+        day_of_year + 59 + u32::from(leap)
+    };
+    Date {
+        year,
+        month: month as u8,
+        day: day as u8,
+        weekday,
+        yday: yday as u16,
+    }
 }
 
 /// Days from 1970-01-01 to January 1st of `year` (Hinnant's
@@ -112,21 +158,33 @@ pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 /// The year and the zero-based day within it of the day `days` after
 /// 1970-01-01, as Go's `absDate(abs, false)` returns them.
 pub(crate) fn year_and_yday(days: i64) -> (i64, i64) {
-    let (year, _, _) = civil_from_days(days);
-    (year, days - days_before_year(year))
+    let date = civil_from_days(days);
+    (date.year, i64::from(date.yday))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn ymd(days: i64) -> (i64, u8, u8) {
+        let date = civil_from_days(days);
+        (date.year, date.month, date.day)
+    }
+
     #[test]
     fn known_days() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-        assert_eq!(civil_from_days(-719_162), (1, 1, 1));
-        assert_eq!(civil_from_days(-719_163), (0, 12, 31));
+        assert_eq!(ymd(0), (1970, 1, 1));
+        assert_eq!(ymd(-1), (1969, 12, 31));
+        assert_eq!(ymd(11_016), (2000, 2, 29));
+        assert_eq!(ymd(-719_162), (1, 1, 1));
+        assert_eq!(ymd(-719_163), (0, 12, 31));
+        assert_eq!(civil_from_days(0).weekday, 4); // Thursday
+        assert_eq!(civil_from_days(-1).weekday, 3);
+        assert_eq!(civil_from_days(-719_163).yday, 365); // year 0 is leap
+        assert_eq!(civil_from_days(11_016 + 306).yday, 365); // 2000-12-31
+        assert_eq!(civil_from_days(-25_567 + 58).yday, 58); // 1900-02-28
+        assert_eq!(civil_from_days(-25_567 + 59).yday, 59); // 1900-03-01: 1900 is not leap
+        assert_eq!(civil_from_days(11_016 + 1).yday, 60); // 2000-03-01: 2000 is
     }
 
     #[test]
@@ -154,8 +212,11 @@ mod tests {
             for month in 1..=12 {
                 for day in 1..=days_in_month(year, month) {
                     assert_eq!(days_from_civil(year, month, day), days);
-                    let civil = (year, month as u8, day as u8);
-                    assert_eq!(civil_from_days(days), civil);
+                    let date = civil_from_days(days);
+                    assert_eq!(
+                        (date.year, date.month, date.day),
+                        (year, month as u8, day as u8)
+                    );
                     days += 1;
                 }
             }
@@ -177,7 +238,7 @@ mod tests {
     }
 
     #[test]
-    fn agrees_with_hinnant_everywhere_it_is_used() {
+    fn agrees_with_hinnant_and_counting_everywhere_it_is_used() {
         let limit = i64::MAX / 86_400 + 2;
         let mut days: Vec<i64> = (-1_000_000..1_000_000).step_by(3).collect();
         days.extend([limit, -limit, limit - 1, -limit + 1, 0, -1]);
@@ -187,7 +248,14 @@ mod tests {
             days.push((x as i64) % limit);
         }
         for d in days {
-            assert_eq!(civil_from_days(d), hinnant(d), "day {d}");
+            let date = civil_from_days(d);
+            assert_eq!(ymd(d), hinnant(d), "day {d}");
+            assert_eq!(i64::from(date.weekday), (d + 4).rem_euclid(7), "day {d}");
+            assert_eq!(
+                i64::from(date.yday),
+                d - days_before_year(date.year),
+                "day {d}"
+            );
         }
     }
 

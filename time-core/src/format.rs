@@ -8,6 +8,7 @@
 use std::fmt;
 
 use crate::civil::Civil;
+use crate::text_buf::{Storage, TextBuf};
 use crate::{FixedZone, Timestamp};
 
 /// An instant as Go's `time.Time` holds it: the instant, the zone it is
@@ -66,8 +67,9 @@ impl GoTime {
     /// Appends Go's `String()` to `out`; the allocation-free form of
     /// `to_string()` for hot paths that reuse a buffer.
     pub fn write_go_string(&self, out: &mut String) {
-        let (head, name, tail) = self.go_string_parts();
-        out.reserve(head.len + name.len() + tail.len);
+        let mut storage = (Storage::new(), Storage::new());
+        let (mut head, name, mut tail) = self.go_string_parts(&mut storage);
+        out.reserve(head.len() + name.len() + tail.len());
         out.push_str(head.as_str());
         out.push_str(name);
         out.push_str(tail.as_str());
@@ -78,17 +80,21 @@ impl GoTime {
     /// assemble a response around it without a temporary `String`. Only the
     /// zone name can hold anything but printable ASCII.
     pub(crate) fn with_go_string_parts<R>(&self, f: impl FnOnce([&[u8]; 3]) -> R) -> R {
-        let (head, name, tail) = self.go_string_parts();
+        let mut storage = (Storage::new(), Storage::new());
+        let (head, name, tail) = self.go_string_parts(&mut storage);
         f([head.as_bytes(), name.as_bytes(), tail.as_bytes()])
     }
 
     /// `String()` in three pieces, so that neither output form needs a
     /// temporary `String`: the date to the numeric zone, the zone name, the
-    /// monotonic suffix (empty without a reading).
-    fn go_string_parts(&self) -> (Ascii<64>, &str, Ascii<32>) {
+    /// monotonic suffix (empty without a reading), written to `storage`.
+    fn go_string_parts<'a>(
+        &'a self,
+        storage: &'a mut (Storage<80>, Storage<48>),
+    ) -> (TextBuf<'a, 80>, &'a str, TextBuf<'a, 48>) {
         let c = self.civil();
         let offset = self.zone.offset_seconds();
-        let mut a = Ascii::<64>::new();
+        let mut a = TextBuf::new(&mut storage.0);
         // "2006-01-02 15:04:05"
         a.date(&c);
         a.byte(b' ');
@@ -107,7 +113,7 @@ impl GoTime {
         if name.is_empty() {
             a.numeric_offset(offset, false);
         }
-        let mut m_part = Ascii::<32>::new();
+        let mut m_part = TextBuf::new(&mut storage.1);
         if let Some(m) = self.monotonic {
             m_part.monotonic(m);
         }
@@ -120,7 +126,8 @@ impl GoTime {
     /// monotonic reading is never part of it.
     pub fn rfc3339_nano(&self) -> String {
         let c = self.civil();
-        let mut a = Ascii::<64>::new();
+        let mut storage = Storage::<80>::new();
+        let mut a = TextBuf::new(&mut storage);
         a.date(&c);
         a.byte(b'T');
         a.clock(&c);
@@ -134,7 +141,7 @@ impl GoTime {
         String::from(a.as_str())
     }
 
-    // This and the `Ascii` helpers it feeds are inlined into every caller
+    // This and the `TextBuf` helpers it feeds are inlined into every caller
     // (the `/time` body's is the hot one): with a second caller (a log
     // line's date, once a second), LLVM kept them apart, at 80
     // instructions per request.
@@ -147,85 +154,23 @@ impl GoTime {
 impl fmt::Display for GoTime {
     /// Go's `String()`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (head, name, tail) = self.go_string_parts();
+        let mut storage = (Storage::new(), Storage::new());
+        let (mut head, name, mut tail) = self.go_string_parts(&mut storage);
         f.write_str(head.as_str())?;
         f.write_str(name)?;
         f.write_str(tail.as_str())
     }
 }
 
-/// "00" to "99", two bytes each.
-const PAIRS: &[u8; 200] = b"\
-0001020304050607080910111213141516171819\
-2021222324252627282930313233343536373839\
-4041424344454647484950515253545556575859\
-6061626364656667686970717273747576777879\
-8081828384858687888990919293949596979899";
-
-/// ASCII assembled on the stack and appended to the output in one copy:
-/// pushing byte by byte into a `String` costs a capacity check and a UTF-8
-/// encoding per character. `N` is sized for the longest output of each use
-/// (a 20-character year is the most an `i64` year can take).
-struct Ascii<const N: usize> {
-    buf: [u8; N],
-    len: usize,
-}
-
-impl<const N: usize> Ascii<N> {
-    fn new() -> Self {
-        Ascii {
-            buf: [0; N],
-            len: 0,
-        }
-    }
-
-    fn byte(&mut self, b: u8) {
-        self.buf[self.len] = b;
-        self.len += 1;
-    }
-
-    fn two(&mut self, v: u8) {
-        let i = usize::from(v % 100) * 2;
-        self.buf[self.len..self.len + 2].copy_from_slice(&PAIRS[i..i + 2]);
-        self.len += 2;
-    }
-
-    fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).expect("only ASCII is pushed")
-    }
-
-    /// Go's `appendInt(b, x, width)`: a '-' for negatives, then the
-    /// absolute value zero-padded to `width` digits, never cut.
-    fn padded(&mut self, negative: bool, mut abs: u64, width: usize) {
-        if negative {
-            self.byte(b'-');
-        }
-        // Written in place from the last digit back: the zero padding is
-        // what is left of the field once `abs` reaches 0, and no scratch
-        // buffer is copied.
-        let digits = abs.checked_ilog10().map_or(1, |log| log as usize + 1);
-        let end = self.len + digits.max(width);
-        for slot in self.buf[self.len..end].iter_mut().rev() {
-            *slot = b'0' + (abs % 10) as u8;
-            abs /= 10;
-        }
-        self.len = end;
-    }
-
-    /// "2006-01-02". The year is `appendInt(b, year, 4)`, so year 5 is
-    /// `0005`, year -5 is `-0005` and year 12345 is `12345`.
+// The writers of `String()`'s pieces, on the stack buffer they share with
+// `Format(layout)`. Each buffer is sized for the longest output of its
+// use (a 20-character year is the most an `i64` year can take) and the
+// 16 bytes `as_str` needs past it.
+impl<const N: usize> TextBuf<'_, N> {
+    /// "2006-01-02".
     #[inline(always)]
     fn date(&mut self, c: &Civil) {
-        if (0..10_000).contains(&c.year) {
-            self.two((c.year / 100) as u8);
-            self.two((c.year % 100) as u8);
-        } else {
-            self.padded(c.year < 0, c.year.unsigned_abs(), 4);
-        }
+        self.year(c.year);
         self.byte(b'-');
         self.two(c.month);
         self.byte(b'-');

@@ -69,6 +69,7 @@ pub mod format;
 pub mod layout;
 pub mod response;
 pub mod rfc3339;
+mod text_buf;
 pub mod timestamp;
 pub mod tz;
 pub mod zone;

@@ -60,6 +60,17 @@ impl Name {
         }
     }
 
+    /// The name's bytes, without the UTF-8 check that `as_str` makes of
+    /// inline ones (they were copied from a `&str`), for writers that
+    /// check their whole output once.
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            Name::Static(s) => s.as_bytes(),
+            Name::Inline { len, bytes } => &bytes[..*len as usize],
+            Name::Shared(s) => s.as_bytes(),
+        }
+    }
+
     fn as_str(&self) -> &str {
         match self {
             Name::Static(s) => s,
@@ -121,6 +132,11 @@ impl FixedZone {
     /// The abbreviation, possibly empty.
     pub fn name(&self) -> &str {
         self.name.as_str()
+    }
+
+    /// The abbreviation's UTF-8 bytes.
+    pub(crate) fn name_bytes(&self) -> &[u8] {
+        self.name.as_bytes()
     }
 
     /// Seconds east of UTC.

@@ -28,9 +28,10 @@ mod element;
 mod out;
 
 use element::{scan, Sink, Std};
-use out::Out;
+use out::{Out, OutStorage};
 
-use crate::civil::{self, Civil};
+use crate::civil::Civil;
+use crate::text_buf::TextBuf;
 use crate::GoTime;
 
 /// `"01/02 03:04:05PM '06 -0700"`: Go's `time.Layout`, the reference time
@@ -76,7 +77,34 @@ pub const DATE_ONLY: &str = "2006-01-02";
 /// `"15:04:05"`: Go 1.20's `time.TimeOnly`.
 pub const TIME_ONLY: &str = "15:04:05";
 
-const LONG_DAY_NAMES: [&str; 7] = [
+/// A name padded to 16 bytes, for [`TextBuf::prefix16`]: the long name
+/// and its three-letter form are one copy of the same bytes.
+#[derive(Clone, Copy)]
+struct Name {
+    bytes: [u8; 16],
+    len: usize,
+}
+
+const fn names<const K: usize>(names: [&str; K]) -> [Name; K] {
+    let mut table = [Name {
+        bytes: [0; 16],
+        len: 0,
+    }; K];
+    let mut k = 0;
+    while k < K {
+        let name = names[k].as_bytes();
+        let mut i = 0;
+        while i < name.len() {
+            table[k].bytes[i] = name[i];
+            i += 1;
+        }
+        table[k].len = name.len();
+        k += 1;
+    }
+    table
+}
+
+const LONG_DAY_NAMES: [Name; 7] = names([
     "Sunday",
     "Monday",
     "Tuesday",
@@ -84,9 +112,9 @@ const LONG_DAY_NAMES: [&str; 7] = [
     "Thursday",
     "Friday",
     "Saturday",
-];
+]);
 
-const LONG_MONTH_NAMES: [&str; 12] = [
+const LONG_MONTH_NAMES: [Name; 12] = names([
     "January",
     "February",
     "March",
@@ -99,10 +127,10 @@ const LONG_MONTH_NAMES: [&str; 12] = [
     "October",
     "November",
     "December",
-];
+]);
 
-/// The fields of the formatted time, each computed once and only when an
-/// element needs it, as Go's `AppendFormat` does with `year < 0` and
+/// The fields of the formatted time, computed once and only when an
+/// element needs them, as Go's `AppendFormat` does with `year < 0` and
 /// `hour < 0`.
 struct Fields {
     local_secs: i128,
@@ -116,14 +144,29 @@ impl Fields {
             .get_or_insert_with(|| Civil::from_local_seconds(self.local_secs))
     }
 
-    /// Go's `absWeekday`, 0 for Sunday; 1970-01-01 was a Thursday.
-    fn weekday(&mut self) -> usize {
-        (self.civil().days + 4).rem_euclid(7) as usize
+    #[inline(always)]
+    fn month(&mut self) -> &'static Name {
+        &LONG_MONTH_NAMES[usize::from(self.civil().month) - 1]
+    }
+
+    #[inline(always)]
+    fn weekday(&mut self) -> &'static Name {
+        &LONG_DAY_NAMES[usize::from(self.civil().weekday)]
     }
 
     /// Go's `yday`, 1-based.
-    fn year_day(&mut self) -> i64 {
-        civil::year_and_yday(self.civil().days).1 + 1
+    #[inline(always)]
+    fn year_day(&mut self) -> u16 {
+        self.civil().yday + 1
+    }
+
+    /// "Noon is 12PM, midnight is 12AM."
+    #[inline(always)]
+    fn hour12(&mut self) -> u8 {
+        match self.civil().hour % 12 {
+            0 => 12,
+            hr => hr,
+        }
     }
 }
 
@@ -138,16 +181,19 @@ struct Formatter<'a> {
 impl Sink for Formatter<'_> {
     #[inline(always)]
     fn ascii(&mut self, byte: u8) {
-        self.out.byte(byte);
+        self.out.make_room();
+        self.out.text.byte(byte);
     }
 
     #[inline(always)]
     fn text(&mut self, text: &str) {
-        self.out.str(text);
+        self.out.make_room();
+        self.out.text.short(text.as_bytes());
     }
 
     #[inline(always)]
     fn element(&mut self, std: Std, first: u8, len: usize) {
+        self.out.make_room();
         self.time
             .append_element(&mut self.out, &mut self.fields, std, (first, len));
     }
@@ -167,8 +213,8 @@ impl GoTime {
     /// # Ok::<(), time_core::Error>(())
     /// ```
     pub fn format(&self, layout: &str) -> String {
-        // Go's own first guess: the layout plus a little.
-        let mut out = String::with_capacity(layout.len() + 10);
+        // Allocated once, at its length, when the text is handed over.
+        let mut out = String::new();
         self.write_format(layout, &mut out);
         out
     }
@@ -177,8 +223,7 @@ impl GoTime {
     /// form for hot paths that reuse a buffer, which then allocates
     /// nothing.
     pub fn write_format(&self, layout: &str, out: &mut String) {
-        // Go's own first guess: the layout plus a little.
-        out.reserve(layout.len() + 10);
+        let mut storage = OutStorage::new();
         let mut formatter = Formatter {
             time: self,
             fields: Fields {
@@ -186,13 +231,15 @@ impl GoTime {
                     + i128::from(self.zone().offset_seconds()),
                 civil: None,
             },
-            out: Out(out),
+            out: Out::new(out, &mut storage),
         };
         scan(layout, &mut formatter);
+        formatter.out.finish();
     }
 
     /// One arm of Go's `AppendFormat` switch; the element's first byte and
-    /// length give a fraction's separator and number of digits.
+    /// length give a fraction's separator and number of digits. At most
+    /// [`out::ROOM`] bytes go through the buffer.
     #[inline(always)]
     fn append_element(
         &self,
@@ -202,87 +249,77 @@ impl GoTime {
         (separator, element_len): (u8, usize),
     ) {
         let offset = self.zone().offset_seconds();
+        let text = &mut out.text;
         match std {
             // "January", "Jan"
-            Std::LongMonth | Std::Month => {
-                let name = LONG_MONTH_NAMES[usize::from(fields.civil().month) - 1];
-                out.str(if std == Std::Month { &name[..3] } else { name });
+            Std::LongMonth => {
+                let name = fields.month();
+                text.prefix16(&name.bytes, name.len);
             }
-            Std::NumMonth => out.small(fields.civil().month, 0),
-            Std::ZeroMonth => out.small(fields.civil().month, 2),
+            Std::Month => text.prefix16(&fields.month().bytes, 3),
+            Std::NumMonth => text.one_or_two(fields.civil().month),
+            Std::ZeroMonth => text.two(fields.civil().month),
             // "Monday", "Mon"
-            Std::LongWeekDay | Std::WeekDay => {
-                let name = LONG_DAY_NAMES[fields.weekday()];
-                out.str(if std == Std::WeekDay {
-                    &name[..3]
-                } else {
-                    name
-                });
+            Std::LongWeekDay => {
+                let name = fields.weekday();
+                text.prefix16(&name.bytes, name.len);
             }
-            Std::Day => out.small(fields.civil().day, 0),
+            Std::WeekDay => text.prefix16(&fields.weekday().bytes, 3),
+            Std::Day => text.one_or_two(fields.civil().day),
+            // `if day < 10 { ' ' }; appendInt(b, day, 0)`
             Std::UnderDay => {
                 let day = fields.civil().day;
                 if day < 10 {
-                    out.byte(b' ');
+                    text.byte(b' ');
                 }
-                out.small(day, 0);
+                text.one_or_two(day);
             }
-            Std::ZeroDay => out.small(fields.civil().day, 2),
+            Std::ZeroDay => text.two(fields.civil().day),
+            // `if yday < 100 { ' '; if yday < 10 { ' ' } }; appendInt(b, yday, 0)`:
+            // three characters, as "002" (1..=366).
             Std::UnderYearDay => {
                 let yday = fields.year_day();
-                if yday < 100 {
-                    out.byte(b' ');
-                    if yday < 10 {
-                        out.byte(b' ');
-                    }
-                }
-                out.int(yday, 0);
-            }
-            Std::ZeroYearDay => out.int(fields.year_day(), 3),
-            Std::Hour => out.small(fields.civil().hour, 2),
-            // "Noon is 12PM, midnight is 12AM."
-            Std::Hour12 | Std::ZeroHour12 => {
-                let hr = match fields.civil().hour % 12 {
-                    0 => 12,
-                    hr => hr,
-                };
-                out.small(hr, if std == Std::ZeroHour12 { 2 } else { 0 });
-            }
-            Std::Minute => out.small(fields.civil().minute, 0),
-            Std::ZeroMinute => out.small(fields.civil().minute, 2),
-            Std::Second => out.small(fields.civil().second, 0),
-            Std::ZeroSecond => out.small(fields.civil().second, 2),
-            // `appendInt(b, year, 4)`: -5 is "-0005", 12345 is "12345".
-            Std::LongYear => match fields.civil().year {
-                year @ 0..=9_999 => {
-                    out.small((year / 100) as u8, 2);
-                    out.small((year % 100) as u8, 2);
-                }
-                year => out.int(year, 4),
-            },
-            // `if y < 0 { y = -y }; appendInt(b, y%100, 2)`
-            Std::Year => out.small((fields.civil().year.unsigned_abs() % 100) as u8, 2),
-            Std::UpperPm | Std::LowerPm => {
-                let pm = fields.civil().hour >= 12;
-                let upper = std == Std::UpperPm;
-                out.byte(match (pm, upper) {
-                    (true, true) => b'P',
-                    (true, false) => b'p',
-                    (false, true) => b'A',
-                    (false, false) => b'a',
+                text.byte(match yday / 100 {
+                    0 => b' ',
+                    hundreds => b'0' + hundreds as u8,
                 });
-                out.byte(if upper { b'M' } else { b'm' });
-            }
-            Std::ZoneName => {
-                let name = self.zone().name();
-                if name.is_empty() {
-                    // "No time zone known for this time, but we must print
-                    // one. Use the -0700 format."
-                    numeric_zone(out, offset, Std::Num);
+                if yday < 10 {
+                    text.byte(b' ');
+                    text.byte(b'0' + yday as u8);
                 } else {
-                    out.str(name);
+                    text.two((yday % 100) as u8);
                 }
             }
+            Std::ZeroYearDay => {
+                let yday = fields.year_day();
+                text.byte(b'0' + (yday / 100) as u8);
+                text.two((yday % 100) as u8);
+            }
+            Std::Hour => text.two(fields.civil().hour),
+            Std::Hour12 => text.one_or_two(fields.hour12()),
+            Std::ZeroHour12 => text.two(fields.hour12()),
+            Std::Minute => text.one_or_two(fields.civil().minute),
+            Std::ZeroMinute => text.two(fields.civil().minute),
+            Std::Second => text.one_or_two(fields.civil().second),
+            Std::ZeroSecond => text.two(fields.civil().second),
+            Std::LongYear => text.year(fields.civil().year),
+            // `if y < 0 { y = -y }; appendInt(b, y%100, 2)`
+            Std::Year => text.two((fields.civil().year.unsigned_abs() % 100) as u8),
+            Std::UpperPm | Std::LowerPm => {
+                let [am, pm, m] = if std == Std::UpperPm {
+                    *b"APM"
+                } else {
+                    *b"apm"
+                };
+                text.byte(if fields.civil().hour >= 12 { pm } else { am });
+                text.byte(m);
+            }
+            // "No time zone known for this time, but we must print one.
+            // Use the -0700 format."
+            Std::ZoneName if self.zone().name_bytes().is_empty() => {
+                numeric_zone(text, offset, Std::Num);
+            }
+            Std::ZoneName => out.zone_name(self.zone()),
             Std::Iso8601
             | Std::Iso8601Seconds
             | Std::Iso8601Short
@@ -292,16 +329,16 @@ impl GoTime {
             {
                 // "We cheat and take the "Z" variants to mean "the time zone
                 // as formatted for ISO 8601"."
-                out.byte(b'Z');
+                text.byte(b'Z');
             }
             Std::Fraction0 | Std::Fraction9 => {
                 // stdFracSecond keeps the run's length in 12 bits:
                 // `(n & 0xfff) << stdArgShift`.
                 let digits = (element_len - 1) & 0xfff;
                 let trim = std == Std::Fraction9;
-                fraction(out, self.instant().nanos(), separator, digits, trim);
+                fraction(text, self.instant().nanos(), separator, digits, trim);
             }
-            numeric => numeric_zone(out, offset, numeric),
+            numeric => numeric_zone(text, offset, numeric),
         }
     }
 }
@@ -309,26 +346,27 @@ impl GoTime {
 /// The numeric zone forms, as Go writes them. `offset / 60` truncates
 /// toward zero and the seconds come from the offset before its sign was
 /// taken, so -30 s prints "+0000", "+00:00:-30" with seconds.
-fn numeric_zone(out: &mut Out<'_>, offset: i32, std: Std) {
+#[inline(always)]
+fn numeric_zone<const N: usize>(text: &mut TextBuf<'_, N>, offset: i32, std: Std) {
     let mut zone = offset / 60; // convert to minutes
     let mut abs_offset = offset;
     if zone < 0 {
-        out.byte(b'-');
+        text.byte(b'-');
         zone = -zone;
         abs_offset = -abs_offset;
     } else {
-        out.byte(b'+');
+        text.byte(b'+');
     }
     // Offsets are below a day: hours below 24, minutes below 60.
-    out.small((zone / 60) as u8, 2);
+    text.two((zone / 60) as u8);
     if matches!(
         std,
         Std::Iso8601Colon | Std::NumColon | Std::Iso8601ColonSeconds | Std::NumColonSeconds
     ) {
-        out.byte(b':');
+        text.byte(b':');
     }
     if !matches!(std, Std::NumShort | Std::Iso8601Short) {
-        out.small((zone % 60) as u8, 2);
+        text.two((zone % 60) as u8);
     }
     // "append seconds if appropriate"
     if matches!(
@@ -336,38 +374,51 @@ fn numeric_zone(out: &mut Out<'_>, offset: i32, std: Std) {
         Std::Iso8601Seconds | Std::NumSeconds | Std::NumColonSeconds | Std::Iso8601ColonSeconds
     ) {
         if matches!(std, Std::NumColonSeconds | Std::Iso8601ColonSeconds) {
-            out.byte(b':');
+            text.byte(b':');
         }
-        out.int((abs_offset % 60).into(), 2);
+        // `appendInt(b, absoffset%60, 2)`, negative (above -60) only for
+        // a sub-minute negative offset.
+        let seconds = abs_offset % 60;
+        if seconds < 0 {
+            text.byte(b'-');
+        }
+        text.two(seconds.unsigned_abs() as u8);
     }
 }
 
 /// Go's `formatNano`: nine digits of the fraction cut to `digits` (at most
 /// nine), and for nines trailing zeros trimmed and nothing at all, not
 /// even the separator, when none is left. Zeros of length 0 (4096 of them
-/// in the layout) print the separator alone.
-fn fraction(out: &mut Out<'_>, nanos: u32, separator: u8, digits: usize, trim: bool) {
+/// in the layout) print the separator alone. All nine digits are written
+/// and those not kept taken back.
+#[inline(always)]
+fn fraction<const N: usize>(
+    text: &mut TextBuf<'_, N>,
+    nanos: u32,
+    separator: u8,
+    digits: usize,
+    trim: bool,
+) {
+    text.byte(separator);
+    text.nine_digits(nanos);
     let mut n = digits.min(9);
-    // The first n of the nine digits.
-    let mut kept = nanos / 10u32.pow(9 - n as u32);
     if trim {
-        while n > 0 && kept % 10 == 0 {
-            kept /= 10;
+        let written = text.tail(9);
+        while n > 0 && written[n - 1] == b'0' {
             n -= 1;
         }
         if n == 0 {
+            text.drop_tail(10);
             return;
         }
     }
-    out.byte(separator);
-    if n > 0 {
-        out.int(kept.into(), n);
-    }
+    text.drop_tail(9 - n);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::civil;
     use crate::{FixedZone, Timestamp};
 
     /// Go's `format_test.go` instant: Thu Feb  4 21:00:57.012345600 PST 2009.
