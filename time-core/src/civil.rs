@@ -39,10 +39,7 @@ impl Civil {
     pub fn from_local_seconds(local_secs: i128) -> Civil {
         let (days, sod) = match i64::try_from(local_secs) {
             Ok(s) => (s.div_euclid(SECS_PER_DAY), s.rem_euclid(SECS_PER_DAY)),
-            Err(_) => (
-                local_secs.div_euclid(SECS_PER_DAY as i128) as i64,
-                local_secs.rem_euclid(SECS_PER_DAY as i128) as i64,
-            ),
+            Err(_) => wide_days(local_secs),
         };
         let sod = sod as u32; // [0, 86399]
         let Date {
@@ -64,6 +61,18 @@ impl Civil {
             yday,
         }
     }
+}
+
+/// Days and second of the day of a reading beyond `i64`: out of line,
+/// since LLVM otherwise computed the 128-bit division on every call and
+/// only then chose the `i64` result (50 instructions in `__divti3`).
+#[cold]
+#[inline(never)]
+fn wide_days(local_secs: i128) -> (i64, i64) {
+    (
+        local_secs.div_euclid(SECS_PER_DAY as i128) as i64,
+        local_secs.rem_euclid(SECS_PER_DAY as i128) as i64,
+    )
 }
 
 /// Day `days` after 1970-01-01 as a date: Neri and Schneider's algorithm

@@ -146,7 +146,7 @@ impl GoTime {
     // line's date, once a second), LLVM kept them apart, at 80
     // instructions per request.
     #[inline(always)]
-    fn civil(&self) -> Civil {
+    pub(crate) fn civil(&self) -> Civil {
         Civil::from_local_seconds(self.instant.unix() as i128 + self.zone.offset_seconds() as i128)
     }
 }

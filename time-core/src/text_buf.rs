@@ -56,6 +56,29 @@ impl<'a, const N: usize> TextBuf<'a, N> {
         }
     }
 
+    /// Text written into `buf` itself, from its start (a window of
+    /// another buffer, see [`TextBuf::window`]).
+    pub(crate) fn over(buf: &'a mut [u8; N]) -> Self {
+        TextBuf { buf, len: 0 }
+    }
+
+    /// The `K` bytes after the text, for a writer out of line to fill
+    /// from its start without a bounds check; [`TextBuf::advance`] then
+    /// takes in what it wrote. The caller makes sure they are free.
+    #[inline(always)]
+    pub(crate) fn window<const K: usize>(&mut self) -> &mut [u8; K] {
+        let end = self.len + K;
+        (&mut self.buf[self.len..end])
+            .try_into()
+            .expect("a slice of K bytes")
+    }
+
+    /// Takes in `n` bytes written through [`TextBuf::window`].
+    #[inline(always)]
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.len += n;
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -167,11 +190,6 @@ impl<'a, const N: usize> TextBuf<'a, N> {
     /// The last `n` bytes written, to look back at (a fraction's digits).
     pub(crate) fn tail(&self, n: usize) -> &[u8] {
         &self.buf[self.len - n..self.len]
-    }
-
-    /// Forgets the last `n` bytes written.
-    pub(crate) fn drop_tail(&mut self, n: usize) {
-        self.len -= n;
     }
 
     pub(crate) fn as_bytes(&self) -> &[u8] {

@@ -7,7 +7,9 @@
 //! Go's `AppendFormat` calls `nextStdChunk` on the rest of the layout
 //! after each element, which finds the same elements as one pass over it.
 //! [`scan`] is that pass: each byte is text or starts an element, and the
-//! [`Sink`] hears of each, in order. Each arm names its element as a
+//! [`Sink`] hears of each, in order: text in runs, as long as they go. A
+//! table says which bytes may begin an element, so that text costs one
+//! load and one test a byte, and each arm names its element as a
 //! constant, so that once the formatter's sink is inlined, no second
 //! dispatch on the element remains.
 
@@ -54,7 +56,8 @@ pub(super) enum Std {
     Fraction9,
 }
 
-/// The bytes that can start an element.
+/// The bytes that can start an element: every other byte, those of
+/// characters beyond ASCII included, is text.
 const MAY_START_ELEMENT: [bool; 256] = {
     let mut table = [false; 256];
     let starts = b"JM0123_45Pp-Z.,";
@@ -68,58 +71,67 @@ const MAY_START_ELEMENT: [bool; 256] = {
 
 /// What [`scan`] finds, in layout order.
 pub(super) trait Sink {
-    /// One ASCII character of text, echoed as it is.
-    fn ascii(&mut self, byte: u8);
-    /// Another character of text, echoed as it is.
-    fn text(&mut self, text: &str);
+    /// A run of text between elements, echoed as it is: whole
+    /// characters of the layout's UTF-8.
+    fn text(&mut self, text: &[u8]);
     /// An element, with its first byte and length in the layout (a
     /// fraction's separator and number of digits).
     fn element(&mut self, std: Std, first: u8, len: usize);
 }
 
-/// Go's `nextStdChunk` over the whole layout.
+/// Go's `nextStdChunk` over the whole layout. Inlined into the formatter,
+/// so that the output's length stays in a register.
 #[inline(always)]
-pub(super) fn scan(text: &str, sink: &mut impl Sink) {
-    let layout = text.as_bytes();
+pub(super) fn scan(layout: &str, sink: &mut impl Sink) {
+    let layout = layout.as_bytes();
+    // The text not yet handed on starts at `start`; `i` looks for the
+    // next element. Text ends before an ASCII byte that starts an
+    // element, so at a character boundary.
+    let mut start = 0;
     let mut i = 0;
-    while i < layout.len() {
-        let c = layout[i];
-        if !MAY_START_ELEMENT[usize::from(c)] {
-            // Most text: no look at what follows.
-            if c.is_ascii() {
-                sink.ascii(c);
-                i += 1;
-            } else {
-                // The lead byte of a character of 2 to 4 bytes.
-                let len = 2 + usize::from(c >= 0xe0) + usize::from(c >= 0xf0);
-                sink.text(&text[i..i + len]);
-                i += len;
+    loop {
+        // Most text: one load and one test a byte.
+        while let Some(&c) = layout.get(i) {
+            if MAY_START_ELEMENT[usize::from(c)] {
+                break;
             }
-            continue;
+            i += 1;
         }
+        let Some(&c) = layout.get(i) else {
+            break;
+        };
         let rest = &layout[i + 1..];
-        // Hands an element of `len` bytes to the sink, and is `len`.
+        // Hands the text before it and an element of `len` bytes to the
+        // sink, and moves past them.
         macro_rules! element {
-            ($std:expr, $len:expr) => {{
-                sink.element($std, c, $len);
-                $len
+            ($std:expr, $len:expr) => {
+                element!($std, $len, c)
+            };
+            ($std:expr, $len:expr, $first:expr) => {{
+                if start < i {
+                    sink.text(&layout[start..i]);
+                }
+                sink.element($std, $first, $len);
+                i += $len;
+                start = i;
+                continue;
             }};
         }
-        let len = match c {
+        match c {
             // January, Jan ("Jan" only when no lower-case letter follows).
             b'J' => match rest {
                 [b'a', b'n', b'u', b'a', b'r', b'y', ..] => element!(Std::LongMonth, 7),
-                [b'a', b'n', b'a'..=b'z', ..] => 0,
+                [b'a', b'n', b'a'..=b'z', ..] => {}
                 [b'a', b'n', ..] => element!(Std::Month, 3),
-                _ => 0,
+                _ => {}
             },
             // Monday, Mon, MST
             b'M' => match rest {
                 [b'o', b'n', b'd', b'a', b'y', ..] => element!(Std::LongWeekDay, 6),
-                [b'o', b'n', b'a'..=b'z', ..] => 0,
+                [b'o', b'n', b'a'..=b'z', ..] => {}
                 [b'o', b'n', ..] => element!(Std::WeekDay, 3),
                 [b'S', b'T', ..] => element!(Std::ZoneName, 3),
-                _ => 0,
+                _ => {}
             },
             // 01, 02, 03, 04, 05, 06 (Go's std0x), 002
             b'0' => match rest {
@@ -130,7 +142,7 @@ pub(super) fn scan(text: &str, sink: &mut impl Sink) {
                 [b'5', ..] => element!(Std::ZeroSecond, 2),
                 [b'6', ..] => element!(Std::Year, 2),
                 [b'0', b'2', ..] => element!(Std::ZeroYearDay, 3),
-                _ => 0,
+                _ => {}
             },
             // 15, 1
             b'1' => match rest {
@@ -145,13 +157,13 @@ pub(super) fn scan(text: &str, sink: &mut impl Sink) {
             // "_2006 is really a literal _, followed by stdLongYear"; _2, __2
             b'_' => match rest {
                 [b'2', b'0', b'0', b'6', ..] => {
-                    sink.ascii(b'_');
-                    sink.element(Std::LongYear, b'2', 4);
-                    5
+                    // The '_' joins the text before the year.
+                    i += 1;
+                    element!(Std::LongYear, 4, b'2')
                 }
                 [b'2', ..] => element!(Std::UnderDay, 2),
                 [b'_', b'2', ..] => element!(Std::UnderYearDay, 3),
-                _ => 0,
+                _ => {}
             },
             b'3' => element!(Std::Hour12, 1),
             b'4' => element!(Std::Minute, 1),
@@ -167,7 +179,7 @@ pub(super) fn scan(text: &str, sink: &mut impl Sink) {
                 [b'0', b'7', b'0', b'0', ..] => element!(Std::Num, 5),
                 [b'0', b'7', b':', b'0', b'0', ..] => element!(Std::NumColon, 6),
                 [b'0', b'7', ..] => element!(Std::NumShort, 3),
-                _ => 0,
+                _ => {}
             },
             // Z070000, Z07:00:00, Z0700, Z07:00, Z07
             b'Z' => match rest {
@@ -178,33 +190,30 @@ pub(super) fn scan(text: &str, sink: &mut impl Sink) {
                 [b'0', b'7', b'0', b'0', ..] => element!(Std::Iso8601, 5),
                 [b'0', b'7', b':', b'0', b'0', ..] => element!(Std::Iso8601Colon, 6),
                 [b'0', b'7', ..] => element!(Std::Iso8601Short, 3),
-                _ => 0,
+                _ => {}
             },
             // ,000, or .000, or ,999, or .999 - repeated digits for
             // fractional seconds.
-            b'.' | b',' => match rest {
-                [ch @ (b'0' | b'9'), ..] => {
+            b'.' | b',' => {
+                if let [ch @ (b'0' | b'9'), ..] = rest {
                     let run = rest.iter().take_while(|&b| b == ch).count();
                     // "String of digits must end here - only fractional
                     // second is all digits."
-                    if rest.get(run).is_some_and(u8::is_ascii_digit) {
-                        0
-                    } else if *ch == b'0' {
-                        element!(Std::Fraction0, 1 + run)
-                    } else {
-                        element!(Std::Fraction9, 1 + run)
+                    if !rest.get(run).is_some_and(u8::is_ascii_digit) {
+                        if *ch == b'0' {
+                            element!(Std::Fraction0, 1 + run)
+                        } else {
+                            element!(Std::Fraction9, 1 + run)
+                        }
                     }
                 }
-                _ => 0,
-            },
-            _ => 0,
-        };
-        if len == 0 {
-            // Bytes that may start an element are ASCII.
-            sink.ascii(c);
-            i += 1;
-        } else {
-            i += len;
+            }
+            _ => {}
         }
+        // Not an element after all: the byte is text.
+        i += 1;
+    }
+    if start < layout.len() {
+        sink.text(&layout[start..]);
     }
 }

@@ -28,7 +28,7 @@ mod element;
 mod out;
 
 use element::{scan, Sink, Std};
-use out::{Out, OutStorage};
+use out::{Out, OutStorage, WINDOW};
 
 use crate::civil::Civil;
 use crate::text_buf::TextBuf;
@@ -129,41 +129,39 @@ const LONG_MONTH_NAMES: [Name; 12] = names([
     "December",
 ]);
 
-/// The fields of the formatted time, computed once and only when an
-/// element needs them, as Go's `AppendFormat` does with `year < 0` and
-/// `hour < 0`.
+/// The fields of the formatted time, computed once, before the layout
+/// is read: nearly every layout needs the date, and a field computed on
+/// first use costs a test at each use.
 struct Fields {
-    local_secs: i128,
-    civil: Option<Civil>,
+    civil: Civil,
 }
 
 impl Fields {
     #[inline(always)]
-    fn civil(&mut self) -> &Civil {
-        self.civil
-            .get_or_insert_with(|| Civil::from_local_seconds(self.local_secs))
+    fn civil(&self) -> &Civil {
+        &self.civil
     }
 
     #[inline(always)]
-    fn month(&mut self) -> &'static Name {
-        &LONG_MONTH_NAMES[usize::from(self.civil().month) - 1]
+    fn month(&self) -> &'static Name {
+        &LONG_MONTH_NAMES[usize::from(self.civil.month) - 1]
     }
 
     #[inline(always)]
-    fn weekday(&mut self) -> &'static Name {
-        &LONG_DAY_NAMES[usize::from(self.civil().weekday)]
+    fn weekday(&self) -> &'static Name {
+        &LONG_DAY_NAMES[usize::from(self.civil.weekday)]
     }
 
     /// Go's `yday`, 1-based.
     #[inline(always)]
-    fn year_day(&mut self) -> u16 {
-        self.civil().yday + 1
+    fn year_day(&self) -> u16 {
+        self.civil.yday + 1
     }
 
     /// "Noon is 12PM, midnight is 12AM."
     #[inline(always)]
-    fn hour12(&mut self) -> u8 {
-        match self.civil().hour % 12 {
+    fn hour12(&self) -> u8 {
+        match self.civil.hour % 12 {
             0 => 12,
             hr => hr,
         }
@@ -180,22 +178,15 @@ struct Formatter<'a> {
 
 impl Sink for Formatter<'_> {
     #[inline(always)]
-    fn ascii(&mut self, byte: u8) {
-        self.out.make_room();
-        self.out.text.byte(byte);
-    }
-
-    #[inline(always)]
-    fn text(&mut self, text: &str) {
-        self.out.make_room();
-        self.out.text.short(text.as_bytes());
+    fn text(&mut self, text: &[u8]) {
+        self.out.text(text);
     }
 
     #[inline(always)]
     fn element(&mut self, std: Std, first: u8, len: usize) {
         self.out.make_room();
         self.time
-            .append_element(&mut self.out, &mut self.fields, std, (first, len));
+            .append_element(&mut self.out, &self.fields, std, (first, len));
     }
 }
 
@@ -227,9 +218,7 @@ impl GoTime {
         let mut formatter = Formatter {
             time: self,
             fields: Fields {
-                local_secs: i128::from(self.instant().unix())
-                    + i128::from(self.zone().offset_seconds()),
-                civil: None,
+                civil: self.civil(),
             },
             out: Out::new(out, &mut storage),
         };
@@ -244,7 +233,7 @@ impl GoTime {
     fn append_element(
         &self,
         out: &mut Out<'_>,
-        fields: &mut Fields,
+        fields: &Fields,
         std: Std,
         (separator, element_len): (u8, usize),
     ) {
@@ -317,7 +306,8 @@ impl GoTime {
             // "No time zone known for this time, but we must print one.
             // Use the -0700 format."
             Std::ZoneName if self.zone().name_bytes().is_empty() => {
-                numeric_zone(text, offset, Std::Num);
+                let written = numeric_zone(text.window(), offset, Std::Num);
+                text.advance(written);
             }
             Std::ZoneName => out.zone_name(self.zone()),
             Std::Iso8601
@@ -336,18 +326,33 @@ impl GoTime {
                 // `(n & 0xfff) << stdArgShift`.
                 let digits = (element_len - 1) & 0xfff;
                 let trim = std == Std::Fraction9;
-                fraction(text, self.instant().nanos(), separator, digits, trim);
+                let written = fraction(
+                    text.window(),
+                    self.instant().nanos(),
+                    separator,
+                    digits,
+                    trim,
+                );
+                text.advance(written);
             }
-            numeric => numeric_zone(text, offset, numeric),
+            numeric => {
+                let written = numeric_zone(text.window(), offset, numeric);
+                text.advance(written);
+            }
         }
     }
 }
 
-/// The numeric zone forms, as Go writes them. `offset / 60` truncates
-/// toward zero and the seconds come from the offset before its sign was
-/// taken, so -30 s prints "+0000", "+00:00:-30" with seconds.
-#[inline(always)]
-fn numeric_zone<const N: usize>(text: &mut TextBuf<'_, N>, offset: i32, std: Std) {
+/// The numeric zone forms, as Go writes them, into `window`; returns the
+/// number of bytes written (at most 10). `offset / 60` truncates toward
+/// zero and the seconds come from the offset before its sign was taken,
+/// so -30 s prints "+0000", "+00:00:-30" with seconds. Out of line, as
+/// [`fraction`] is: inlined, their arithmetic was hoisted out of the loop
+/// over the layout and paid by every layout, whether it had the element
+/// or not.
+#[inline(never)]
+fn numeric_zone(window: &mut [u8; WINDOW], offset: i32, std: Std) -> usize {
+    let mut text = TextBuf::over(window);
     let mut zone = offset / 60; // convert to minutes
     let mut abs_offset = offset;
     if zone < 0 {
@@ -384,21 +389,24 @@ fn numeric_zone<const N: usize>(text: &mut TextBuf<'_, N>, offset: i32, std: Std
         }
         text.two(seconds.unsigned_abs() as u8);
     }
+    text.len()
 }
 
-/// Go's `formatNano`: nine digits of the fraction cut to `digits` (at most
-/// nine), and for nines trailing zeros trimmed and nothing at all, not
-/// even the separator, when none is left. Zeros of length 0 (4096 of them
-/// in the layout) print the separator alone. All nine digits are written
-/// and those not kept taken back.
-#[inline(always)]
-fn fraction<const N: usize>(
-    text: &mut TextBuf<'_, N>,
+/// Go's `formatNano` into `window`; returns the number of bytes written:
+/// nine digits of the fraction cut to `digits` (at most nine), and for
+/// nines trailing zeros trimmed and nothing at all, not even the
+/// separator, when none is left. Zeros of length 0 (4096 of them in the
+/// layout) print the separator alone. All nine digits are written and
+/// those not kept left out of the count.
+#[inline(never)]
+fn fraction(
+    window: &mut [u8; WINDOW],
     nanos: u32,
     separator: u8,
     digits: usize,
     trim: bool,
-) {
+) -> usize {
+    let mut text = TextBuf::over(window);
     text.byte(separator);
     text.nine_digits(nanos);
     let mut n = digits.min(9);
@@ -408,11 +416,10 @@ fn fraction<const N: usize>(
             n -= 1;
         }
         if n == 0 {
-            text.drop_tail(10);
-            return;
+            return 0;
         }
     }
-    text.drop_tail(9 - n);
+    1 + n
 }
 
 #[cfg(test)]
@@ -438,13 +445,10 @@ mod tests {
     }
 
     impl Sink for Marker<'_> {
-        fn ascii(&mut self, byte: u8) {
-            self.text(std::str::from_utf8(&[byte]).unwrap());
-        }
-
-        fn text(&mut self, text: &str) {
-            assert!(self.layout[self.at..].starts_with(text.as_bytes()));
-            self.marked.extend_from_slice(text.as_bytes());
+        fn text(&mut self, text: &[u8]) {
+            assert!(self.layout[self.at..].starts_with(text));
+            assert!(std::str::from_utf8(text).is_ok(), "whole characters");
+            self.marked.extend_from_slice(text);
             self.at += text.len();
         }
 

@@ -16,6 +16,10 @@ const CAP: usize = 128;
 /// name) goes to the `String` directly.
 pub(super) const ROOM: usize = 32;
 
+/// What a writer out of line gets to fill: a numeric zone or a fraction
+/// (at most 10 bytes).
+pub(super) const WINDOW: usize = 16;
+
 /// The buffer's bytes, a variable of the caller's (see [`Storage`]).
 pub(super) type OutStorage = Storage<CAP>;
 
@@ -39,6 +43,26 @@ impl<'a> Out<'a> {
         if self.text.len() > CAP - PAD - ROOM {
             self.flush();
         }
+    }
+
+    /// Text of the layout: copied through the buffer when short (most
+    /// text between elements is a byte or two), else straight to the
+    /// `String` after what the buffer holds.
+    #[inline(always)]
+    pub fn text(&mut self, text: &[u8]) {
+        if text.len() <= 16 {
+            self.make_room();
+            self.text.short(text);
+        } else {
+            self.long_text(text);
+        }
+    }
+
+    #[inline(never)]
+    fn long_text(&mut self, text: &[u8]) {
+        self.flush();
+        let text = std::str::from_utf8(text).expect("the scan hands on whole characters");
+        self.dest.push_str(text);
     }
 
     /// A zone's name: through the buffer when short (every name of the tz
