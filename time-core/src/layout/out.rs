@@ -50,19 +50,19 @@ impl<'a> Out<'a> {
     /// `String` after what the buffer holds.
     #[inline(always)]
     pub fn text(&mut self, text: &[u8]) {
-        if text.len() <= 16 {
-            self.make_room();
+        self.make_room();
+        if let [byte] = text {
+            // The most common text: one separator.
+            self.text.byte(*byte);
+        } else if text.len() <= 16 {
             self.text.short(text);
         } else {
-            self.long_text(text);
+            // Not a method taking `&mut self` out of line: the length
+            // would live in memory for the whole of the `Format`.
+            self.flush();
+            let text = std::str::from_utf8(text).expect("the scan hands on whole characters");
+            self.dest.push_str(text);
         }
-    }
-
-    #[inline(never)]
-    fn long_text(&mut self, text: &[u8]) {
-        self.flush();
-        let text = std::str::from_utf8(text).expect("the scan hands on whole characters");
-        self.dest.push_str(text);
     }
 
     /// A zone's name: through the buffer when short (every name of the tz
