@@ -71,12 +71,13 @@ const MAY_START_ELEMENT: [bool; 256] = {
 
 /// What [`scan`] finds, in layout order.
 pub(super) trait Sink {
-    /// A run of text between elements, echoed as it is: whole
+    /// The text after the last element, echoed as it is: whole
     /// characters of the layout's UTF-8.
     fn text(&mut self, text: &[u8]);
-    /// An element, with its first byte and length in the layout (a
+    /// The text before an element (as for [`Sink::text`], perhaps empty),
+    /// then the element, with its first byte and length in the layout (a
     /// fraction's separator and number of digits).
-    fn element(&mut self, std: Std, first: u8, len: usize);
+    fn element(&mut self, text: &[u8], std: Std, first: u8, len: usize);
 }
 
 /// Go's `nextStdChunk` over the whole layout. Inlined into the formatter,
@@ -108,10 +109,7 @@ pub(super) fn scan(layout: &str, sink: &mut impl Sink) {
                 element!($std, $len, c)
             };
             ($std:expr, $len:expr, $first:expr) => {{
-                if start < i {
-                    sink.text(&layout[start..i]);
-                }
-                sink.element($std, $first, $len);
+                sink.element(&layout[start..i], $std, $first, $len);
                 i += $len;
                 start = i;
                 continue;

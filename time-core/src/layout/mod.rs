@@ -179,12 +179,17 @@ struct Formatter<'a> {
 impl Sink for Formatter<'_> {
     #[inline(always)]
     fn text(&mut self, text: &[u8]) {
-        self.out.text(text);
+        self.out.make_room();
+        self.out.put_text(text);
     }
 
     #[inline(always)]
-    fn element(&mut self, std: Std, first: u8, len: usize) {
+    fn element(&mut self, text: &[u8], std: Std, first: u8, len: usize) {
+        // One check of room for the text and the element.
         self.out.make_room();
+        if !text.is_empty() {
+            self.out.put_text(text);
+        }
         self.time
             .append_element(&mut self.out, &self.fields, std, (first, len));
     }
@@ -452,7 +457,8 @@ mod tests {
             self.at += text.len();
         }
 
-        fn element(&mut self, _: Std, first: u8, len: usize) {
+        fn element(&mut self, text: &[u8], _: Std, first: u8, len: usize) {
+            self.text(text);
             let element = &self.layout[self.at..self.at + len];
             assert_eq!(first, element[0]);
             self.marked.push(b'(');

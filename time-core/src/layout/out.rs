@@ -4,17 +4,21 @@
 //! itself, each byte cost a capacity check and a load and store of its
 //! length through the caller's pointer (a third of the instructions of
 //! `Format(RFC1123)`); here it is a store, and one check of room before
-//! each element or character serves all of its writes.
+//! each element serves all the writes of the element and of the text
+//! before it.
 
 use crate::text_buf::{Storage, TextBuf, PAD};
 use crate::FixedZone;
 
 /// The buffer: most outputs fit whole.
 const CAP: usize = 128;
-/// The most that one element or character of text writes, 16-byte copies
-/// of names and a year's 21 characters included; longer text (a zone
-/// name) goes to the `String` directly.
-pub(super) const ROOM: usize = 32;
+/// The most that the text before an element and the element write
+/// through the buffer: [`TEXT_ROOM`] and 32 for the element, 16-byte
+/// copies of names and a year's 21 characters included; longer text
+/// goes to the `String` directly.
+pub(super) const ROOM: usize = TEXT_ROOM + 32;
+/// The longest run of text copied through the buffer.
+const TEXT_ROOM: usize = 16;
 
 /// What a writer out of line gets to fill: a numeric zone or a fraction
 /// (at most 10 bytes).
@@ -36,8 +40,8 @@ impl<'a> Out<'a> {
         }
     }
 
-    /// Makes sure [`ROOM`] bytes are free: called before each element and
-    /// each character of text.
+    /// Makes sure [`ROOM`] bytes are free: called before each element
+    /// (with the text before it) and the text at the end.
     #[inline(always)]
     pub fn make_room(&mut self) {
         if self.text.len() > CAP - PAD - ROOM {
@@ -45,16 +49,15 @@ impl<'a> Out<'a> {
         }
     }
 
-    /// Text of the layout: copied through the buffer when short (most
-    /// text between elements is a byte or two), else straight to the
-    /// `String` after what the buffer holds.
+    /// Text of the layout, after [`Out::make_room`]: copied through the
+    /// buffer when short (most text between elements is a byte or two),
+    /// else straight to the `String` after what the buffer holds.
     #[inline(always)]
-    pub fn text(&mut self, text: &[u8]) {
-        self.make_room();
+    pub fn put_text(&mut self, text: &[u8]) {
         if let [byte] = text {
             // The most common text: one separator.
             self.text.byte(*byte);
-        } else if text.len() <= 16 {
+        } else if text.len() <= TEXT_ROOM {
             self.text.short(text);
         } else {
             // Not a method taking `&mut self` out of line: the length
