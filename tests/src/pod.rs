@@ -39,6 +39,95 @@ pub fn build_image(lab: &Lab, image: &str) -> u64 {
         .expect("build-image.sh prints the image size last")
 }
 
+/// Waits, as a probe would, for `url` to answer 200 (at most a minute).
+fn wait_ok(url: &str) {
+    wait::until(
+        url,
+        Duration::from_secs(60),
+        Duration::from_millis(200),
+        || {
+            http::get(url).and_then(|a| match a.status {
+                200 => Ok(()),
+                s => Err(format!("{s} {}", a.body)),
+            })
+        },
+    );
+}
+
+/// The image run alone, `podman run` with the environment `env` and
+/// nothing mounted: how a user tries the image before any manifest.
+#[derive(Debug)]
+pub struct LoneContainer<'a> {
+    lab: &'a Lab,
+    /// The container's ID.
+    pub id: String,
+    /// `http://127.0.0.1:<host port of 8080>`
+    pub server: String,
+}
+
+impl<'a> LoneContainer<'a> {
+    /// Starts `image` detached on the slirp4netns network, its port 8080
+    /// published on a free 127.0.0.1 port, with `env` and no volume.
+    pub fn run(lab: &'a Lab, image: &str, env: &[(&str, &str)]) -> LoneContainer<'a> {
+        let port = http::free_port();
+        let publish = format!("127.0.0.1:{port}:8080");
+        let mut args = vec![
+            "run",
+            "--detach",
+            "--network",
+            "slirp4netns",
+            "--publish",
+            &publish,
+        ];
+        let env: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        for var in &env {
+            args.extend(["--env", var.as_str()]);
+        }
+        args.push(image);
+        let id = lab.run(&args).trim().to_string();
+        LoneContainer {
+            lab,
+            id,
+            server: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Waits for `/readyz` to answer 200.
+    pub fn wait_ready(&self) {
+        wait_ok(&format!("{}/readyz", self.server));
+    }
+
+    /// How many mounts the container has (`podman inspect`).
+    pub fn mounts(&self) -> usize {
+        let n = self
+            .lab
+            .run(&["inspect", &self.id, "--format", "{{len .Mounts}}"]);
+        n.trim().parse().expect("podman prints a count")
+    }
+
+    /// Stops `containers` at once with SIGTERM (SIGKILL after `grace`
+    /// seconds), as `podman stop` does, and removes them; returns their
+    /// exit codes.
+    pub fn stop_all(containers: Vec<LoneContainer<'_>>, grace: u64) -> Vec<String> {
+        let Some(first) = containers.first() else {
+            return Vec::new();
+        };
+        let lab = first.lab;
+        let ids: Vec<&str> = containers.iter().map(|c| c.id.as_str()).collect();
+        let grace = grace.to_string();
+        lab.run(&[&["stop", "--time", &grace][..], &ids].concat());
+        let codes = ids
+            .iter()
+            .map(|id| {
+                let code = lab.run(&["inspect", id, "--format", "{{.State.ExitCode}}"]);
+                code.trim().to_string()
+            })
+            .collect();
+        lab.run(&[&["rm"][..], &ids].concat());
+        codes
+    }
+}
+
 /// A Deployment ready for `podman kube play`, with the host ports chosen
 /// for its containers' ports named `http` (server) and `admin` (sidecar).
 #[derive(Debug, Clone)]
@@ -194,17 +283,7 @@ impl<'a> PlayedPod<'a> {
             format!("{}/healthz", self.admin),
             format!("{}/readyz", self.admin),
         ] {
-            wait::until(
-                &url,
-                Duration::from_secs(60),
-                Duration::from_millis(200),
-                || {
-                    http::get(&url).and_then(|a| match a.status {
-                        200 => Ok(()),
-                        s => Err(format!("{s} {}", a.body)),
-                    })
-                },
-            );
+            wait_ok(&url);
         }
     }
 

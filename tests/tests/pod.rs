@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use e2e::pod::{self, PlayedPod, PodmanDeployment};
+use e2e::pod::{self, LoneContainer, PlayedPod, PodmanDeployment};
 use e2e::podman::Lab;
 use e2e::prometheus::Prometheus;
 use e2e::request_lines;
@@ -71,6 +71,42 @@ fn the_pod_serves_forwards_every_line_is_scraped_and_stops_cleanly() {
     assert_eq!(config["Entrypoint"], json!(["/usr/local/bin/time-server"]));
     assert!(config["ExposedPorts"].get("8080/tcp").is_some(), "{config}");
     assert!(config["ExposedPorts"].get("9090/tcp").is_some(), "{config}");
+
+    // The image alone, nothing mounted, its zone chosen by TZ as a Go
+    // binary's `time.Local` is: a name (with or without Go's leading
+    // colon) comes from the database inside the binary, since the scratch
+    // image has no zoneinfo directory; an empty or unknown TZ means UTC.
+    let tz_cases = [
+        ("Europe/Moscow", "+0300 MSK", "MSK +0300"),
+        (":Asia/Tokyo", "+0900 JST", "JST +0900"),
+        ("", "+0000 UTC", "UTC +0000"),
+        ("Nowhere/Atlantis", "+0000 UTC", "UTC +0000"),
+    ];
+    let lone: Vec<_> = tz_cases
+        .iter()
+        .map(|(tz, ..)| LoneContainer::run(&lab, IMAGE, &[("TZ", tz)]))
+        .collect();
+    for (ctr, (tz, zone, layout_zone)) in lone.iter().zip(tz_cases) {
+        ctr.wait_ready();
+        assert_eq!(ctr.mounts(), 0, "TZ={tz:?}: nothing mounted");
+        let time = http::get_ok(&format!("{}/time", ctr.server));
+        eprintln!("TZ={tz:?}: GET /time -> {}", time.body.trim_end());
+        assert_eq!(go_shape::check_time(&time.body).unwrap(), zone, "TZ={tz:?}");
+        let layout = http::get_ok(&format!("{}/time?layout=MST+-0700", ctr.server));
+        assert_eq!(
+            layout.body,
+            format!("{{\"time\":\"{layout_zone}\"}}\n"),
+            "TZ={tz:?}"
+        );
+        // ?tz= still wins over the process's zone.
+        let utc = http::get_ok(&format!("{}/time?tz=UTC", ctr.server));
+        assert_eq!(go_shape::check_time(&utc.body).unwrap(), "+0000 UTC");
+    }
+    let codes = LoneContainer::stop_all(lone, 10);
+    assert!(
+        codes.iter().all(|c| c == "0"),
+        "lone containers exit cleanly on SIGTERM: {codes:?}"
+    );
 
     // `kubectl apply -k manifests/`, podman style.
     let spec = PodmanDeployment::from_manifests(kubectl, IMAGE);
