@@ -244,6 +244,44 @@ async fn a_stdout_nobody_reads_stops_neither_the_file_nor_the_exit() {
     drop(stdout);
 }
 
+/// Out of file descriptors, a new client waited in the backlog until some
+/// idle keep-alive connection timed out (60 s), and the accept failure was
+/// warned 20 times a second. Now idle connections are shed so that new
+/// clients get served, and the warning is said at most every 10 s.
+#[tokio::test]
+async fn out_of_descriptors_idle_connections_are_shed_and_new_clients_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let binary = common::test_env::binary("time-server", env!("CARGO_BIN_EXE_time-server"));
+    let mut command = Command::new("sh");
+    command.args(["-c", "ulimit -n 40 && exec \"$0\" \"$@\""]);
+    command
+        .arg(binary)
+        .args(["--listen", "127.0.0.1:0", "--worker-threads", "1"]);
+    command.args(["--shutdown-delay", "0s", "--idle-timeout", "60s"]);
+    let mut server = Process::spawn(command, dir.path());
+    // Each client makes one request and stays connected, idle: far more
+    // than 40 descriptors' worth.
+    let mut clients = Vec::new();
+    for i in 0..120 {
+        let mut conn = Conn::open(server.addr).await;
+        let reply = conn.request("GET", "/nanotime").await;
+        assert_eq!(reply.status, 200, "client {i}");
+        clients.push(conn);
+    }
+    server.signal("TERM");
+    assert_eq!(
+        server.wait_exit(Duration::from_secs(10)).await.code(),
+        Some(0)
+    );
+    let log = server.stdout_text() + &server.stderr_text();
+    let warnings = log.matches("accept failed").count();
+    assert!(
+        (1..=3).contains(&warnings),
+        "{warnings} accept warnings:\n{log}"
+    );
+    drop(clients);
+}
+
 #[tokio::test]
 async fn sigterm_fails_readiness_keeps_serving_then_exits_0_with_the_log_flushed() {
     let dir = tempfile::tempdir().unwrap();

@@ -23,7 +23,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::Shutdown;
@@ -109,6 +109,13 @@ impl Activity {
         RequestGuard(Arc::clone(self))
     }
 
+    /// Nothing in flight and no request head arriving: closing it now
+    /// costs the client nothing but a reconnect.
+    fn is_idle(&self) -> bool {
+        self.in_flight.load(Ordering::Relaxed) == 0
+            && self.head_started.load(Ordering::Relaxed) == NONE
+    }
+
     /// Which deadline, if any, has passed at `now`.
     pub(crate) fn verdict(&self, now: Instant, header_read: Duration, idle: Duration) -> Verdict {
         let now_ms = self.ms_at(now);
@@ -146,17 +153,20 @@ pub(crate) enum Close {
     Now,
 }
 
-/// Watches one connection's deadlines and the process's shutdown signal,
-/// in a task of its own, and sends what the connection must do: close
-/// gracefully once idle for the idle timeout or at shutdown, close at once
-/// when a request head is late or a graceful close did not finish within a
-/// second of idleness.
+/// Watches one connection's deadlines, the process's shutdown signal and
+/// the server's calls to shed idle connections (`shed` changes when the
+/// server ran out of file descriptors), in a task of its own, and sends
+/// what the connection must do: close gracefully once idle for the idle
+/// timeout, at shutdown, or when shedding finds it idle; close at once
+/// when a request head is late or a graceful close did not finish within
+/// a second of idleness.
 pub(crate) async fn watch(
     activity: Arc<Activity>,
     shutdown: Shutdown,
     header_read: Duration,
     idle: Duration,
     close: mpsc::Sender<Close>,
+    mut shed: watch::Receiver<u64>,
 ) {
     let stop = shutdown.wait();
     tokio::pin!(stop);
@@ -183,6 +193,13 @@ pub(crate) async fn watch(
             _ = &mut stop, if !closing => {
                 let _ = close.send(Close::Gracefully).await;
                 closing = true;
+            }
+            Ok(()) = shed.changed(), if !closing => {
+                if activity.is_idle() {
+                    log::debug!("shedding an idle connection: out of file descriptors");
+                    let _ = close.send(Close::Gracefully).await;
+                    closing = true;
+                }
             }
             _ = tokio::time::sleep_until(recheck) => {}
         }

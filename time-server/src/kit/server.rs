@@ -25,7 +25,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use prometheus::Registry;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::conn_deadlines::{self, Activity, Close, Watched};
@@ -62,6 +62,43 @@ struct AbortOnDrop(JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+/// Linux's errno for "this process has no file descriptor left", and
+/// "the system has none left".
+const EMFILE: i32 = 24;
+const ENFILE: i32 = 23;
+
+/// How often a persisting accept failure is said again.
+const ACCEPT_WARN_EVERY: Duration = Duration::from_secs(10);
+
+/// Accept failures, said on stderr at most once per [`ACCEPT_WARN_EVERY`]
+/// with how many there were meanwhile: the loop retries every 50 ms, and
+/// running out of descriptors once made 20 warnings a second.
+#[derive(Debug, Default)]
+struct AcceptErrors {
+    said_at: Option<tokio::time::Instant>,
+    since: u64,
+}
+
+impl AcceptErrors {
+    fn report(&mut self, e: &io::Error) {
+        self.since += 1;
+        let now = tokio::time::Instant::now();
+        if self.said_at.is_some_and(|at| now - at < ACCEPT_WARN_EVERY) {
+            return;
+        }
+        if self.since > 1 {
+            log::warn!(
+                "accept failed: {e} ({} failures since the last warning)",
+                self.since
+            );
+        } else {
+            log::warn!("accept failed: {e}");
+        }
+        self.said_at = Some(now);
+        self.since = 0;
     }
 }
 
@@ -107,6 +144,10 @@ pub struct Server<E> {
     metrics: HttpMetrics,
     log: RequestLog,
     options: ServeOptions,
+    /// Bumped when accept runs out of file descriptors: every idle
+    /// connection closes, so that new clients get served instead of
+    /// waiting in the backlog for some keep-alive to time out.
+    shed: watch::Sender<u64>,
 }
 
 impl<E: Endpoints> Server<E> {
@@ -124,6 +165,7 @@ impl<E: Endpoints> Server<E> {
             metrics: HttpMetrics::register(registry)?,
             log: RequestLog::new(&program),
             options,
+            shed: watch::channel(0).0,
         })
     }
 
@@ -144,6 +186,7 @@ impl<E: Endpoints> Server<E> {
     ) -> io::Result<()> {
         let builder = Arc::new(self.builder());
         let mut connections = JoinSet::new();
+        let mut accept_errors = AcceptErrors::default();
         let stop = shutdown.wait();
         tokio::pin!(stop);
         loop {
@@ -161,9 +204,12 @@ impl<E: Endpoints> Server<E> {
                         ));
                     }
                     Err(e) => {
-                        // EMFILE and friends: waiting a little lets other
-                        // connections close instead of spinning on the error.
-                        log::warn!("accept failed: {e}");
+                        if matches!(e.raw_os_error(), Some(EMFILE | ENFILE)) {
+                            self.shed.send_modify(|n| *n += 1);
+                        }
+                        accept_errors.report(&e);
+                        // Waiting a little lets the shed connections close
+                        // instead of spinning on the error.
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },
@@ -248,6 +294,7 @@ impl<E: Endpoints> Server<E> {
             self.options.header_read_timeout,
             self.options.idle_timeout,
             close_tx,
+            self.shed.subscribe(),
         )));
         loop {
             tokio::select! {
