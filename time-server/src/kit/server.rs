@@ -12,6 +12,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -70,6 +71,13 @@ impl Drop for AbortOnDrop {
 const EMFILE: i32 = 24;
 const ENFILE: i32 = 23;
 
+/// Requests waiting for their bodies, across every connection, at most:
+/// beyond, a request with a body is answered 503 at once, without reading
+/// it. Each waiting request holds its HTTP/2 stream (or its connection)
+/// and its future: 200 h2c connections x 256 streams whose bodies never
+/// came took 160 MB, above the pod's 128Mi limit.
+pub(crate) const MAX_WAITING_BODIES: usize = 1024;
+
 /// How often a persisting accept failure is said again.
 const ACCEPT_WARN_EVERY: Duration = Duration::from_secs(10);
 
@@ -99,6 +107,27 @@ impl AcceptErrors {
         }
         self.said_at = Some(now);
         self.since = 0;
+    }
+}
+
+/// One of the [`MAX_WAITING_BODIES`] places, given back when dropped.
+struct BodySlot<E>(Arc<Server<E>>);
+
+impl<E> BodySlot<E> {
+    fn take(server: &Arc<Server<E>>) -> Option<Self> {
+        server
+            .waiting_bodies
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_WAITING_BODIES).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| BodySlot(Arc::clone(server)))
+    }
+}
+
+impl<E> Drop for BodySlot<E> {
+    fn drop(&mut self) {
+        self.0.waiting_bodies.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -148,6 +177,8 @@ pub struct Server<E> {
     /// connection closes, so that new clients get served instead of
     /// waiting in the backlog for some keep-alive to time out.
     shed: watch::Sender<u64>,
+    /// Requests reading their bodies now (see [`MAX_WAITING_BODIES`]).
+    waiting_bodies: AtomicUsize,
 }
 
 impl<E: Endpoints> Server<E> {
@@ -166,6 +197,7 @@ impl<E: Endpoints> Server<E> {
             log: RequestLog::new(&program),
             options,
             shed: watch::channel(0).0,
+            waiting_bodies: AtomicUsize::new(0),
         })
     }
 
@@ -274,9 +306,23 @@ impl<E: Endpoints> Server<E> {
                 drop(busy);
                 return Answer::Now(Some(response));
             }
+            let Some(slot) = BodySlot::take(&server) else {
+                let response = server.answer(
+                    std::time::Instant::now(),
+                    request.method(),
+                    request.uri(),
+                    Err(respond::error_response(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "too many requests waiting for their bodies",
+                    )),
+                );
+                drop(busy);
+                return Answer::Now(Some(response));
+            };
             let server = Arc::clone(&server);
             Answer::Later(Box::pin(async move {
                 let response = server.handle(request).await;
+                drop(slot);
                 drop(busy);
                 response
             }))
