@@ -189,16 +189,24 @@ async fn a_stdout_nobody_reads_stops_neither_the_file_nor_the_exit() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Read stdout up to the start-up line, then never again.
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    // Owned by a Process from here on, so that a failing test kills it.
+    let mut server = Process {
+        child,
+        addr: "127.0.0.1:1".parse().unwrap(),
+        stdout: dir.path().join("stdout is a pipe"),
+        stderr: dir.path().join("stderr is discarded"),
+    };
+    // Read stdout up to the start-up line, then never again.
     let mut line = String::new();
-    let addr: std::net::SocketAddr = loop {
+    server.addr = loop {
         line.clear();
         assert!(stdout.read_line(&mut line).unwrap() > 0, "no start-up line");
         if let Some(rest) = line.split(" listening on ").nth(1) {
             break rest.split(' ').next().unwrap().parse().unwrap();
         }
     };
+    let addr = server.addr;
     // Far more than a pipe holds (64 KiB; a request line is ~80 bytes).
     const REQUESTS: u64 = 3000;
     let mut conn = Conn::open(addr).await;
@@ -218,22 +226,8 @@ async fn a_stdout_nobody_reads_stops_neither_the_file_nor_the_exit() {
     );
 
     let signalled = Instant::now();
-    let kill = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if signalled.elapsed() > Duration::from_secs(10) {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("no exit 10 s after SIGTERM with stdout stalled");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    server.signal("TERM");
+    let status = server.wait_exit(Duration::from_secs(10)).await;
     assert_eq!(status.code(), Some(0));
     // --drain-timeout 1s, plus a second's grace for stdout, plus slack.
     assert!(
