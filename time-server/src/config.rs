@@ -63,6 +63,11 @@ pub struct Config {
     #[arg(long, env = "MAX_HEADER_BYTES", default_value = "16KiB", value_parser = parse_header_bytes, value_name = "SIZE")]
     pub max_header_bytes: u64,
 
+    /// Open connections at most; at the cap idle ones are closed and new
+    /// ones wait in the listen backlog.
+    #[arg(long, env = "MAX_CONNECTIONS", default_value_t = 2048, value_parser = clap::value_parser!(u32).range(1..=1_000_000), value_name = "N")]
+    pub max_connections: u32,
+
     /// Tokio worker threads; default: the CPUs this process may run on. 1
     /// runs everything on one thread, fastest when pinned to one core.
     #[arg(long, env = "WORKER_THREADS", value_parser = clap::value_parser!(u16).range(1..=1024), value_name = "N")]
@@ -101,6 +106,7 @@ impl Config {
             idle_timeout: self.idle_timeout,
             max_header_bytes: self.max_header_bytes as usize,
             drain_timeout: self.drain_timeout,
+            max_connections: self.max_connections as usize,
             ..ServeOptions::default()
         }
     }
@@ -173,6 +179,7 @@ mod tests {
             &["--idle-timeout", "0s"],
             &["--log-max-bytes", "0"],
             &["--worker-threads", "0"],
+            &["--max-connections", "0"],
             &["--log-max-files", "101"],
             &["--log-max-files", "4294967295"],
             &["--no-such-flag"],

@@ -58,6 +58,7 @@ fn help_documents_every_option_and_exits_0() {
         ("--drain-timeout", "DRAIN_TIMEOUT"),
         ("--header-read-timeout", "HEADER_READ_TIMEOUT"),
         ("--idle-timeout", "IDLE_TIMEOUT"),
+        ("--max-connections", "MAX_CONNECTIONS"),
         ("--max-header-bytes", "MAX_HEADER_BYTES"),
         ("--worker-threads", "WORKER_THREADS"),
     ] {
@@ -370,6 +371,71 @@ async fn an_h2c_flood_of_bodiless_streams_stays_under_the_memory_limit() {
     requests.abort_all();
     for conn in connections {
         conn.abort();
+    }
+}
+
+/// Connections were not bounded: each idle h2c connection holds about
+/// 21 KiB, so enough of them pass any memory limit. At --max-connections,
+/// idle ones are shed and new clients wait in the backlog, so every
+/// client is still served while the server holds no more than the cap.
+#[tokio::test]
+async fn connections_beyond_the_cap_shed_idle_ones_and_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Process::start(
+        dir.path(),
+        &[
+            "--shutdown-delay",
+            "0s",
+            "--max-connections",
+            "20",
+            "--header-read-timeout",
+            "1s",
+        ],
+    );
+    let open_fds = || {
+        fs::read_dir(format!("/proc/{}/fd", server.child.id()))
+            .unwrap()
+            .count()
+    };
+    let baseline = open_fds();
+    let mut clients = Vec::new();
+    let mut most = 0;
+    for i in 0..100 {
+        let mut conn = Conn::open(server.addr).await;
+        assert_eq!(
+            conn.request("GET", "/nanotime").await.status,
+            200,
+            "client {i}"
+        );
+        clients.push(conn);
+        most = most.max(open_fds());
+    }
+    assert!(
+        most <= baseline + 20,
+        "{most} descriptors open, {baseline} before any client, cap 20"
+    );
+    drop(clients);
+
+    // Busy connections cannot be shed: the 21st waits in the backlog
+    // until one of the first 20 is done (its body never comes: 408 after
+    // the 1 s header read timeout), and is then served in turn.
+    let mut busy = Vec::new();
+    for _ in 0..30 {
+        let mut conn = Conn::open(server.addr).await;
+        conn.send(b"POST /time HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\n")
+            .await
+            .unwrap();
+        busy.push(conn);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let held = open_fds();
+    assert!(
+        held <= baseline + 20,
+        "{held} descriptors open with 30 busy clients, {baseline} before, cap 20"
+    );
+    for (i, conn) in busy.iter_mut().enumerate() {
+        let reply = conn.read_reply(false).await.expect("an answer");
+        assert_eq!(reply.status, 408, "busy client {i}");
     }
 }
 
