@@ -602,10 +602,10 @@ fn late_files_long_lines_invalid_utf8_and_no_trailing_newline() {
 #[test]
 fn bad_flags_exit_2_with_one_line_and_help_exits_0() {
     let run = |args: &[&str]| {
-        std::process::Command::new(binary())
-            .args(args)
-            .output()
-            .unwrap()
+        test_env::output_within(
+            std::process::Command::new(binary()).args(args),
+            Duration::from_secs(10),
+        )
     };
     for args in [
         &[][..],

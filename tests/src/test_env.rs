@@ -10,7 +10,11 @@
 //! workspace member for three functions. scripts/common.sh applies the same
 //! CI rule to the shell.
 
+use std::io::Read;
 use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 /// Whether `CI` (its value, if set) means a CI run: `true` or `1` do;
 /// unset, empty, `false` and `0` do not. Anything else panics: a run that
@@ -60,4 +64,51 @@ pub fn binary(name: &str, cargo_built: &str) -> PathBuf {
         }
         None => PathBuf::from(cargo_built),
     }
+}
+
+/// `command.output()`, bounded: a program expected to end by itself (a bad
+/// flag, `--help`) that does not end within `limit` is killed and the test
+/// fails saying so, instead of hanging the whole run.
+#[allow(dead_code)] // time-core's tests run no program of ours
+pub fn output_within(command: &mut Command, limit: Duration) -> Output {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {command:?}: {e}"));
+    let stdout = read_all(child.stdout.take().expect("piped stdout"));
+    let stderr = read_all(child.stderr.take().expect("piped stderr"));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the program") {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = stderr.join().expect("stderr reader");
+            panic!(
+                "{command:?} still running after {limit:?}, killed; its stderr: {}",
+                String::from_utf8_lossy(&stderr)
+            );
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own, so a chatty program
+/// never blocks on a full pipe while [`output_within`] waits for it.
+#[allow(dead_code)]
+fn read_all(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
 }

@@ -11,6 +11,12 @@ use std::time::{Duration, Instant};
 
 use common::{eventually, get, request_numbers, sample, Conn, Process};
 
+/// Runs the binary to its end, which a run with a bad flag, `--help` or an
+/// address it cannot take must reach quickly.
+fn run_to_end(command: &mut Command) -> std::process::Output {
+    common::test_env::output_within(command, Duration::from_secs(10))
+}
+
 fn bin() -> Command {
     Command::new(common::test_env::binary(
         "time-server",
@@ -32,7 +38,7 @@ fn bad_flags_exit_2_with_one_line() {
         (&[], &[("DRAIN_TIMEOUT", "soon")], "drain-timeout"),
     ];
     for (args, env, mention) in cases {
-        let out = bin().args(args).envs(env.iter().copied()).output().unwrap();
+        let out = run_to_end(bin().args(args).envs(env.iter().copied()));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
@@ -46,7 +52,7 @@ fn bad_flags_exit_2_with_one_line() {
 
 #[test]
 fn help_documents_every_option_and_exits_0() {
-    let out = bin().arg("--help").output().unwrap();
+    let out = run_to_end(bin().arg("--help"));
     assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8(out.stdout).unwrap();
     for (flag, env) in [
@@ -67,7 +73,7 @@ fn help_documents_every_option_and_exits_0() {
             "{flag}/{env} in:\n{help}"
         );
     }
-    let out = bin().arg("--version").output().unwrap();
+    let out = run_to_end(bin().arg("--version"));
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
@@ -79,7 +85,7 @@ fn help_documents_every_option_and_exits_0() {
 fn cannot_listen_exits_1_with_the_reason() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
-    let out = bin().args(["--listen", &addr]).output().unwrap();
+    let out = run_to_end(bin().args(["--listen", &addr]));
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
