@@ -67,6 +67,8 @@ if [ -z "${SIDECAR_BIN:-}" ]; then
   SIDECAR_BIN="$(scripts/static-build.sh -p log-sidecar)/log-sidecar"
 fi
 export SIDECAR_BIN
-echo "bench-sidecar: $("$SIDECAR_BIN" --version), $(tail --version | head -1), $(busybox | head -1 | cut -d' ' -f1-2)," \
-  "$(rsyslogd -v | head -1 | cut -d, -f1)" >&2
+# sed -n 1p, not head -1: it reads to the end, so busybox's long usage text
+# never meets a closed pipe (SIGPIPE, 141 under pipefail).
+echo "bench-sidecar: $("$SIDECAR_BIN" --version), $(tail --version | sed -n 1p), $(busybox | sed -n 1p | cut -d' ' -f1-2)," \
+  "$(rsyslogd -v | sed -n 1p | cut -d, -f1)" >&2
 exec python3 "scripts/bench-sidecar/$driver"

@@ -86,7 +86,7 @@ BENCH_APT_PACKAGES=(
   valgrind         # callgrind's instruction counts: bench-core.sh, callgrind-server.sh
 )
 # wrk has no version command that exits 0.
-wrk_version() { { wrk -v || true; } | head -n 1; }
+wrk_version() { { wrk -v || true; } | sed -n 1p; }
 BENCH_TOOLS=(
   "wrk_version"
   "busybox --help"
