@@ -180,7 +180,10 @@ def main():
                 for key, value in runs[tool].items():
                     results[tool].setdefault(key, []).append(value)
             for key in ratios:
-                ratios[key].append(runs[SIDECAR_OTLP][key] / runs[GNU_TAIL][key])
+                # tail's CPU over a short file can be under /proc's 10 ms
+                # tick: 0, which has no ratio (the round then gives none).
+                if runs[GNU_TAIL][key] > 0:
+                    ratios[key].append(runs[SIDECAR_OTLP][key] / runs[GNU_TAIL][key])
             ours = runs[SIDECAR_OTLP]
             print("round %d  %s: %s lines/s, %.3f cpu s/M, %.1f MiB, %d requests, %.1f MB sent, "
                   "receiver busy %.2f s  |  %s: %s lines/s, %.3f cpu s/M"
@@ -194,8 +197,12 @@ def main():
     print("| medians of %d rounds, %d lines | %s | %s | ours vs tail |" % (ROUNDS, LINES, SIDECAR_OTLP, GNU_TAIL))
     print("|---|---:|---:|---:|")
     for key, fmt in [("lines/s", "{:,.0f}"), ("cpu s/M lines", "{:.3f}"), ("peak RSS MiB", "{:.1f}")]:
-        ratio = ("%.3g×" % statistics.median(ratios[key])) if key in ratios else \
-            "%.3g×" % (median[SIDECAR_OTLP][key] / median[GNU_TAIL][key])
+        if key in ratios:
+            ratio = ("%.3g×" % statistics.median(ratios[key])) if ratios[key] else "n/a (tail's under the tick)"
+        elif median[GNU_TAIL][key] > 0:
+            ratio = "%.3g×" % (median[SIDECAR_OTLP][key] / median[GNU_TAIL][key])
+        else:
+            ratio = "n/a (tail's 0)"
         print("| %s | %s | %s | %s |" % (key, fmt.format(median[SIDECAR_OTLP][key]),
                                          fmt.format(median[GNU_TAIL][key]), ratio))
     ours = median[SIDECAR_OTLP]
