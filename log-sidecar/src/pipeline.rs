@@ -50,6 +50,23 @@ const BUSY_SCAN_EVERY: Duration = Duration::from_millis(100);
 /// read while they are written.
 const FIRST_BATCH_LINES: usize = 256;
 
+/// After a read that found little (under [`COALESCE_BELOW`]), the next one
+/// waits until this long after it, so that it takes what several writes put
+/// there. A server that logs in many small writes (time-server's writer
+/// flushes whenever its runtime goes idle) otherwise costs a wake-up, a
+/// read and a stdout write per write of its own, for us and for the
+/// container runtime reading our stdout: 6.5 s of CPU per million lines at
+/// 20,000 lines/s in the pod. A line waits this long at most, far inside
+/// the 50 ms latency target; the first line after a quiet spell, a backlog
+/// and the shutdown drain do not wait at all. The inotify thread spaces its
+/// wake-ups by as much ([`Watcher::new`]).
+pub const COALESCE: Duration = Duration::from_millis(5);
+
+/// A read that found at least this much is not followed by a
+/// [`COALESCE`] wait: lines are coming fast, and waiting would only add
+/// latency (each wake-up already takes many lines at once).
+const COALESCE_BELOW: u64 = 64 * 1024;
+
 /// How the loop behaves; see the flags of the same names.
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
@@ -112,7 +129,7 @@ pub async fn run(
     metrics: Metrics,
     stop: Stop,
 ) -> Result<Summary, PipelineError> {
-    let watcher = Watcher::new(&Checkpoint::files(&config.checkpoint_path));
+    let watcher = Watcher::new(&Checkpoint::files(&config.checkpoint_path), COALESCE);
     let checkpoints = CheckpointWriter::new(config.checkpoint_path.clone(), metrics.clone());
     let now = Instant::now();
     let mut pipeline = Pipeline {
@@ -138,6 +155,7 @@ pub async fn run(
         last_scan: now,
         last_data: now,
         last_store: now,
+        hold_until: None,
     };
     pipeline.scan();
     stop.ready();
@@ -189,11 +207,15 @@ struct Pipeline {
     last_scan: Instant,
     last_data: Instant,
     last_store: Instant,
+    /// No read before this, unless stopping began: the last read found
+    /// little ([`COALESCE`]).
+    hold_until: Option<Instant>,
 }
 
 impl Pipeline {
     async fn follow(&mut self) -> Result<Summary, PipelineError> {
         loop {
+            self.coalesce().await;
             self.watch_the_clock();
             if self.rescan
                 || self.last_scan.elapsed() >= BUSY_SCAN_EVERY
@@ -214,6 +236,20 @@ impl Pipeline {
                 return Ok(self.summary);
             }
             self.wait_for_work().await?;
+        }
+    }
+
+    /// Waits out the [`COALESCE`] window after a read that found little;
+    /// at once when stopping begins, and not at all once it has.
+    async fn coalesce(&mut self) {
+        let Some(until) = self.hold_until.take() else {
+            return;
+        };
+        if self.drain.phase.is_following() && until > Instant::now() {
+            tokio::select! {
+                _ = sleep_until(until) => {}
+                _ = self.shutdown.wait() => {}
+            }
         }
     }
 
@@ -260,6 +296,8 @@ impl Pipeline {
             return Ok(batch.more);
         }
         self.last_data = Instant::now();
+        let little = !batch.more && batch.receipt.bytes < COALESCE_BELOW;
+        self.hold_until = little.then(|| self.last_data + COALESCE);
         let Pipeline {
             outputs,
             drain,

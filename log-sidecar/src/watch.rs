@@ -5,6 +5,11 @@
 //! the pipeline's fallback poll covers filesystems without inotify
 //! (some network and overlay filesystems) and directories created later.
 //!
+//! After each wake-up the thread lets the events of the next few
+//! milliseconds gather in the kernel, which merges a file's repeated
+//! modifications into one event: a server that logs in many small writes
+//! would otherwise wake it (and the loop) once per write.
+//!
 //! Events about the sidecar's own checkpoint files are dropped: the
 //! checkpoint lives beside the logs by default, and each store (write,
 //! rename) would otherwise wake the loop and make it re-scan the patterns.
@@ -14,6 +19,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use inotify::{EventMask, Inotify, WatchMask, Watches};
 use tokio::sync::Notify;
@@ -32,16 +38,18 @@ pub struct Watcher {
 impl Watcher {
     /// Starts a thread that blocks on inotify and wakes [`Watcher::changed`],
     /// except for events about files named as one of `ignored` (the
-    /// checkpoint's). Without inotify (e.g. the limit of instances is
-    /// reached), the watcher does nothing and the pipeline relies on its poll.
-    pub fn new(ignored: &[PathBuf]) -> Self {
+    /// checkpoint's), and after each wake-up waits `spacing` before it reads
+    /// events again (the first change after a quiet spell wakes at once).
+    /// Without inotify (e.g. the limit of instances is reached), the watcher
+    /// does nothing and the pipeline relies on its poll.
+    pub fn new(ignored: &[PathBuf], spacing: Duration) -> Self {
         let ignored: HashSet<OsString> = ignored
             .iter()
             .filter_map(|p| p.file_name().map(|n| n.to_owned()))
             .collect();
         let wake = Arc::new(Notify::new());
         let names_changed = Arc::new(AtomicBool::new(false));
-        let watches = match Inotify::init() {
+        let watches = match Inotify::init().and_then(blocking) {
             Ok(mut inotify) => {
                 let watches = inotify.watches();
                 let notify = Arc::clone(&wake);
@@ -58,7 +66,7 @@ impl Watcher {
                     .spawn(move || {
                         let mut buf = [0u8; 4096];
                         loop {
-                            match inotify.read_events_blocking(&mut buf) {
+                            match inotify.read_events(&mut buf) {
                                 Ok(events) => {
                                     let (mut any, mut renamed) = (false, false);
                                     for e in events {
@@ -73,6 +81,7 @@ impl Watcher {
                                     }
                                     if any {
                                         notify.notify_one();
+                                        std::thread::sleep(spacing);
                                     }
                                 }
                                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -150,17 +159,28 @@ impl Watcher {
     }
 }
 
+/// Makes `inotify`'s descriptor blocking, once: the thread only ever
+/// blocks on it, and each wake-up then costs one read (the crate's
+/// `read_events_blocking` toggles `O_NONBLOCK` around every read, four
+/// fcntl calls more).
+fn blocking(inotify: Inotify) -> std::io::Result<Inotify> {
+    let flags = rustix::fs::fcntl_getfl(&inotify)?;
+    rustix::fs::fcntl_setfl(&inotify, flags - rustix::fs::OFlags::NONBLOCK)?;
+    Ok(inotify)
+}
+
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[tokio::test]
     async fn checkpoint_stores_wake_nothing_and_log_changes_wake_at_once() {
         let dir = tempfile::tempdir().unwrap();
         let checkpoint = dir.path().join("ck.json");
-        let mut watcher = Watcher::new(&crate::checkpoint::Checkpoint::files(&checkpoint));
+        let mut watcher = Watcher::new(
+            &crate::checkpoint::Checkpoint::files(&checkpoint),
+            Duration::from_millis(5),
+        );
         watcher.watch(&[dir.path().to_path_buf()]);
 
         // A checkpoint store: write the temporary file, rename it over.

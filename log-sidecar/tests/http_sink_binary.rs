@@ -2,7 +2,8 @@
 //! down while the log file grows by 50 MB, reading must pause instead of
 //! buffering (RSS stays under a bound far below the file's size), and once
 //! the sink is back every numbered line arrives, none twice; lines the sink
-//! refuses come out on stderr as dead letters, counted on /metrics.
+//! refuses come out on stderr as dead letters, counted on /metrics; lines
+//! written one at a time go out several to a request.
 
 mod support;
 
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use std::path::Path;
 
+use log_sidecar::pipeline::COALESCE;
 use support::numbered;
 use support::receiver::{Receiver, Reply, ReservedPort};
 use support::sidecar::{Sidecar, Stdout};
@@ -273,6 +275,58 @@ async fn a_sink_refusing_credentials_is_said_once_and_loses_no_line() {
     );
     assert_eq!(sidecar.metric("log_sidecar_sink_dead_letters_total"), 0.0);
     assert_eq!(sidecar.metric("log_sidecar_sink_up"), 1.0);
+
+    stop_within_drain_timeout(&mut sidecar);
+}
+
+/// A server that logs in many small writes (time-server's writer flushes
+/// whenever its runtime goes idle) costs one wake-up, read and request per
+/// write unless reads are coalesced: after a read that found little, the
+/// next waits [`COALESCE`], so each request carries the lines of several
+/// writes. Reads that found little are at least that far apart, which
+/// bounds the requests by the time the writing took, however loaded the
+/// machine; what is left when it ends goes out in a read or two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_written_one_at_a_time_go_out_several_to_a_request() {
+    const TOTAL: u64 = 400;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let log = dir.path().join("time-service.log");
+    std::fs::File::create(&log).expect("create the log file");
+    let receiver = Receiver::start(Receiver::accepting_everything()).await;
+    let mut sidecar = start_sidecar(dir.path(), &log, &receiver.url(), &[]);
+    sidecar.admin_addr();
+
+    let writer = tokio::task::spawn_blocking({
+        let log = log.clone();
+        move || {
+            let mut file = OpenOptions::new()
+                .append(true)
+                .open(&log)
+                .expect("open the log file for appending");
+            let started = Instant::now();
+            for i in 0..TOTAL {
+                let line = numbered(i, 60) + "\n";
+                file.write_all(line.as_bytes()).expect("write a line");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            started.elapsed()
+        }
+    });
+    let took = writer.await.expect("the writer does not panic");
+    let tally = expect_lines(&receiver, &sidecar, TOTAL, TOTAL, Duration::from_secs(30)).await;
+    assert_eq!(tally.duplicates(), 0);
+
+    // One request per window of the writing, the first, and the rest in a
+    // few more (a read that met a batch's line limit is not followed by a
+    // wait).
+    let requests = receiver.requests().len();
+    let bound = (took.as_secs_f64() / COALESCE.as_secs_f64()) as usize + 5;
+    eprintln!("{TOTAL} lines written one at a time over {took:?}: {requests} requests");
+    assert!(
+        requests <= bound,
+        "{requests} requests for {TOTAL} lines written over {took:?}: \
+         more than one per {COALESCE:?} ({bound})"
+    );
 
     stop_within_drain_timeout(&mut sidecar);
 }
