@@ -112,13 +112,16 @@ impl<'a, const N: usize> TextBuf<'a, N> {
         self.len += 2 - one;
     }
 
-    /// The first `len` bytes of `padded`, all 16 of which are written:
-    /// one copy of fixed size, whatever `len` is (at most 16). What lies
-    /// past `len` is written over by whatever comes next.
+    /// The first `len` bytes of `padded` (`len` at most 16), all 16 of
+    /// which are written: one copy of fixed size, whatever `len` is. What
+    /// lies past `len` is written over by whatever comes next. The mask
+    /// bounds `len` for the bounds checks of the writes that follow, in
+    /// one instruction where `min(16)` took three.
     #[inline(always)]
     pub(crate) fn prefix16(&mut self, padded: &[u8; 16], len: usize) {
+        debug_assert!(len <= 16);
         self.buf[self.len..self.len + 16].copy_from_slice(padded);
-        self.len += len.min(16);
+        self.len += len & 31;
     }
 
     /// Up to 16 bytes of UTF-8 in at most two overlapping copies of fixed
@@ -150,7 +153,8 @@ impl<'a, const N: usize> TextBuf<'a, N> {
             self.two((year / 100) as u8);
             self.two((year % 100) as u8);
         } else {
-            self.padded(year < 0, year.unsigned_abs(), 4);
+            let written = wide_year(self.window(), year);
+            self.advance(written);
         }
     }
 
@@ -207,6 +211,17 @@ impl<'a, const N: usize> TextBuf<'a, N> {
             .expect("only whole characters of UTF-8 are written");
         &checked[..self.len]
     }
+}
+
+/// A year outside 0..10000 into `window`; returns the bytes written.
+/// Out of line: inlined, the count of its digits was computed before
+/// every `Format`, as LLVM moved it out of the loop over the layout.
+#[cold]
+#[inline(never)]
+fn wide_year(window: &mut [u8; 21], year: i64) -> usize {
+    let mut text = TextBuf::over(window);
+    text.padded(year < 0, year.unsigned_abs(), 4);
+    text.len()
 }
 
 #[cfg(test)]

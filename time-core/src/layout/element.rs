@@ -4,14 +4,12 @@
 //! is a month unless a lower-case letter follows, a run of `0`s or `9`s
 //! after `.` or `,` is a fraction only when no digit follows it.
 //!
-//! Go's `AppendFormat` calls `nextStdChunk` on the rest of the layout
-//! after each element, which finds the same elements as one pass over it.
-//! [`scan`] is that pass: each byte is text or starts an element, and the
-//! [`Sink`] hears of each, in order: text in runs, as long as they go. A
-//! table says which bytes may begin an element, so that text costs one
-//! load and one test a byte, and each arm names its element as a
-//! constant, so that once the formatter's sink is inlined, no second
-//! dispatch on the element remains.
+//! [`next_element`] is `nextStdChunk`: Go's `AppendFormat` calls it on the
+//! rest of the layout after each element, and so do the formatter (a
+//! layout read as it is formatted) and the compiler of layouts into steps
+//! (`compiled.rs`), which runs it at compile time on Go's named layouts.
+//! Hence a `const fn`. A table says which bytes may begin an element, so
+//! that text costs one load and one test a byte.
 
 /// One element of a layout, Go's `std*` constants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,149 +67,140 @@ const MAY_START_ELEMENT: [bool; 256] = {
     table
 };
 
-/// What [`scan`] finds, in layout order.
-pub(super) trait Sink {
-    /// The text after the last element, echoed as it is: whole
-    /// characters of the layout's UTF-8.
-    fn text(&mut self, text: &[u8]);
-    /// The text before an element (as for [`Sink::text`], perhaps empty),
-    /// then the element, with its first byte and length in the layout (a
-    /// fraction's separator and number of digits).
-    fn element(&mut self, text: &[u8], std: Std, first: u8, len: usize);
+/// An element found in a layout: where it starts, what it is and how many
+/// bytes of the layout it takes. Its first byte is a fraction's separator,
+/// its length less one the number of digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Element {
+    pub at: usize,
+    pub std: Std,
+    pub len: usize,
 }
 
-/// Go's `nextStdChunk` over the whole layout. Inlined into the formatter,
-/// so that the output's length stays in a register.
-#[inline(always)]
-pub(super) fn scan(layout: &str, sink: &mut impl Sink) {
-    let layout = layout.as_bytes();
-    // The text not yet handed on starts at `start`; `i` looks for the
-    // next element. Text ends before an ASCII byte that starts an
-    // element, so at a character boundary.
-    let mut start = 0;
-    let mut i = 0;
-    loop {
+/// Go's `nextStdChunk`: the first element of `layout` at or after `from`,
+/// or `None` when the rest is text. The text before it, `from..at`, ends
+/// before an ASCII byte, so at a character boundary.
+pub(super) const fn next_element(layout: &[u8], from: usize) -> Option<Element> {
+    let mut i = from;
+    while i < layout.len() {
+        let c = layout[i];
         // Most text: one load and one test a byte.
-        while let Some(&c) = layout.get(i) {
-            if MAY_START_ELEMENT[usize::from(c)] {
-                break;
-            }
+        if !MAY_START_ELEMENT[c as usize] {
             i += 1;
+            continue;
         }
-        let Some(&c) = layout.get(i) else {
-            break;
-        };
-        let rest = &layout[i + 1..];
-        // Hands the text before it and an element of `len` bytes to the
-        // sink, and moves past them.
-        macro_rules! element {
-            ($std:expr, $len:expr) => {
-                element!($std, $len, c)
-            };
-            ($std:expr, $len:expr, $first:expr) => {{
-                sink.element(&layout[start..i], $std, $first, $len);
-                i += $len;
-                start = i;
-                continue;
-            }};
-        }
-        match c {
+        let rest = layout.split_at(i + 1).1;
+        let found = match c {
             // January, Jan ("Jan" only when no lower-case letter follows).
             b'J' => match rest {
-                [b'a', b'n', b'u', b'a', b'r', b'y', ..] => element!(Std::LongMonth, 7),
-                [b'a', b'n', b'a'..=b'z', ..] => {}
-                [b'a', b'n', ..] => element!(Std::Month, 3),
-                _ => {}
+                [b'a', b'n', b'u', b'a', b'r', b'y', ..] => Some((Std::LongMonth, 7)),
+                [b'a', b'n', b'a'..=b'z', ..] => None,
+                [b'a', b'n', ..] => Some((Std::Month, 3)),
+                _ => None,
             },
             // Monday, Mon, MST
             b'M' => match rest {
-                [b'o', b'n', b'd', b'a', b'y', ..] => element!(Std::LongWeekDay, 6),
-                [b'o', b'n', b'a'..=b'z', ..] => {}
-                [b'o', b'n', ..] => element!(Std::WeekDay, 3),
-                [b'S', b'T', ..] => element!(Std::ZoneName, 3),
-                _ => {}
+                [b'o', b'n', b'd', b'a', b'y', ..] => Some((Std::LongWeekDay, 6)),
+                [b'o', b'n', b'a'..=b'z', ..] => None,
+                [b'o', b'n', ..] => Some((Std::WeekDay, 3)),
+                [b'S', b'T', ..] => Some((Std::ZoneName, 3)),
+                _ => None,
             },
             // 01, 02, 03, 04, 05, 06 (Go's std0x), 002
             b'0' => match rest {
-                [b'1', ..] => element!(Std::ZeroMonth, 2),
-                [b'2', ..] => element!(Std::ZeroDay, 2),
-                [b'3', ..] => element!(Std::ZeroHour12, 2),
-                [b'4', ..] => element!(Std::ZeroMinute, 2),
-                [b'5', ..] => element!(Std::ZeroSecond, 2),
-                [b'6', ..] => element!(Std::Year, 2),
-                [b'0', b'2', ..] => element!(Std::ZeroYearDay, 3),
-                _ => {}
+                [b'1', ..] => Some((Std::ZeroMonth, 2)),
+                [b'2', ..] => Some((Std::ZeroDay, 2)),
+                [b'3', ..] => Some((Std::ZeroHour12, 2)),
+                [b'4', ..] => Some((Std::ZeroMinute, 2)),
+                [b'5', ..] => Some((Std::ZeroSecond, 2)),
+                [b'6', ..] => Some((Std::Year, 2)),
+                [b'0', b'2', ..] => Some((Std::ZeroYearDay, 3)),
+                _ => None,
             },
             // 15, 1
             b'1' => match rest {
-                [b'5', ..] => element!(Std::Hour, 2),
-                _ => element!(Std::NumMonth, 1),
+                [b'5', ..] => Some((Std::Hour, 2)),
+                _ => Some((Std::NumMonth, 1)),
             },
             // 2006, 2
             b'2' => match rest {
-                [b'0', b'0', b'6', ..] => element!(Std::LongYear, 4),
-                _ => element!(Std::Day, 1),
+                [b'0', b'0', b'6', ..] => Some((Std::LongYear, 4)),
+                _ => Some((Std::Day, 1)),
             },
             // "_2006 is really a literal _, followed by stdLongYear"; _2, __2
             b'_' => match rest {
                 [b'2', b'0', b'0', b'6', ..] => {
-                    // The '_' joins the text before the year.
-                    i += 1;
-                    element!(Std::LongYear, 4, b'2')
+                    // The '_' is text before the year.
+                    return Some(Element {
+                        at: i + 1,
+                        std: Std::LongYear,
+                        len: 4,
+                    });
                 }
-                [b'2', ..] => element!(Std::UnderDay, 2),
-                [b'_', b'2', ..] => element!(Std::UnderYearDay, 3),
-                _ => {}
+                [b'2', ..] => Some((Std::UnderDay, 2)),
+                [b'_', b'2', ..] => Some((Std::UnderYearDay, 3)),
+                _ => None,
             },
-            b'3' => element!(Std::Hour12, 1),
-            b'4' => element!(Std::Minute, 1),
-            b'5' => element!(Std::Second, 1),
-            b'P' if rest.first() == Some(&b'M') => element!(Std::UpperPm, 2),
-            b'p' if rest.first() == Some(&b'm') => element!(Std::LowerPm, 2),
+            b'3' => Some((Std::Hour12, 1)),
+            b'4' => Some((Std::Minute, 1)),
+            b'5' => Some((Std::Second, 1)),
+            b'P' => match rest {
+                [b'M', ..] => Some((Std::UpperPm, 2)),
+                _ => None,
+            },
+            b'p' => match rest {
+                [b'm', ..] => Some((Std::LowerPm, 2)),
+                _ => None,
+            },
             // -070000, -07:00:00, -0700, -07:00, -07
             b'-' => match rest {
-                [b'0', b'7', b'0', b'0', b'0', b'0', ..] => element!(Std::NumSeconds, 7),
+                [b'0', b'7', b'0', b'0', b'0', b'0', ..] => Some((Std::NumSeconds, 7)),
                 [b'0', b'7', b':', b'0', b'0', b':', b'0', b'0', ..] => {
-                    element!(Std::NumColonSeconds, 9)
+                    Some((Std::NumColonSeconds, 9))
                 }
-                [b'0', b'7', b'0', b'0', ..] => element!(Std::Num, 5),
-                [b'0', b'7', b':', b'0', b'0', ..] => element!(Std::NumColon, 6),
-                [b'0', b'7', ..] => element!(Std::NumShort, 3),
-                _ => {}
+                [b'0', b'7', b'0', b'0', ..] => Some((Std::Num, 5)),
+                [b'0', b'7', b':', b'0', b'0', ..] => Some((Std::NumColon, 6)),
+                [b'0', b'7', ..] => Some((Std::NumShort, 3)),
+                _ => None,
             },
             // Z070000, Z07:00:00, Z0700, Z07:00, Z07
             b'Z' => match rest {
-                [b'0', b'7', b'0', b'0', b'0', b'0', ..] => element!(Std::Iso8601Seconds, 7),
+                [b'0', b'7', b'0', b'0', b'0', b'0', ..] => Some((Std::Iso8601Seconds, 7)),
                 [b'0', b'7', b':', b'0', b'0', b':', b'0', b'0', ..] => {
-                    element!(Std::Iso8601ColonSeconds, 9)
+                    Some((Std::Iso8601ColonSeconds, 9))
                 }
-                [b'0', b'7', b'0', b'0', ..] => element!(Std::Iso8601, 5),
-                [b'0', b'7', b':', b'0', b'0', ..] => element!(Std::Iso8601Colon, 6),
-                [b'0', b'7', ..] => element!(Std::Iso8601Short, 3),
-                _ => {}
+                [b'0', b'7', b'0', b'0', ..] => Some((Std::Iso8601, 5)),
+                [b'0', b'7', b':', b'0', b'0', ..] => Some((Std::Iso8601Colon, 6)),
+                [b'0', b'7', ..] => Some((Std::Iso8601Short, 3)),
+                _ => None,
             },
             // ,000, or .000, or ,999, or .999 - repeated digits for
             // fractional seconds.
-            b'.' | b',' => {
-                if let [ch @ (b'0' | b'9'), ..] = rest {
-                    let run = rest.iter().take_while(|&b| b == ch).count();
+            b'.' | b',' => match rest {
+                [ch @ (b'0' | b'9'), ..] => {
+                    let mut run = 1;
+                    while run < rest.len() && rest[run] == *ch {
+                        run += 1;
+                    }
                     // "String of digits must end here - only fractional
                     // second is all digits."
-                    if !rest.get(run).is_some_and(u8::is_ascii_digit) {
-                        if *ch == b'0' {
-                            element!(Std::Fraction0, 1 + run)
-                        } else {
-                            element!(Std::Fraction9, 1 + run)
-                        }
+                    if run < rest.len() && rest[run].is_ascii_digit() {
+                        None
+                    } else if *ch == b'0' {
+                        Some((Std::Fraction0, 1 + run))
+                    } else {
+                        Some((Std::Fraction9, 1 + run))
                     }
                 }
-            }
-            _ => {}
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some((std, len)) = found {
+            return Some(Element { at: i, std, len });
         }
         // Not an element after all: the byte is text.
         i += 1;
     }
-    if start < layout.len() {
-        sink.text(&layout[start..]);
-    }
+    None
 }

@@ -11,10 +11,12 @@
 //! nine digits (nine) and one of 4096 (Go keeps the length in 12 bits:
 //! none).
 //!
-//! Nothing is allocated but the output: no layout is compiled or cached,
-//! one pass over the layout prints each element as it is found (`scan` in
-//! `element.rs` tells a sink), and [`GoTime::write_format`] appends to a
-//! buffer the caller reuses.
+//! Go reads the layout anew at every call, and finding its elements was
+//! most of the work. Here a layout is read once into steps (`compiled.rs`):
+//! Go's named layouts at compile time, each formatted by code of its own;
+//! others once per thread, kept for the next call; a layout too long to
+//! keep is formatted as it is read. Nothing is allocated but the output,
+//! and [`GoTime::write_format`] appends to a buffer the caller reuses.
 //!
 //! ```
 //! use time_core::{layout, FixedZone, GoTime, Timestamp};
@@ -24,10 +26,12 @@
 //! # Ok::<(), time_core::Error>(())
 //! ```
 
+mod compiled;
 mod element;
 mod out;
 
-use element::{scan, Sink, Std};
+use compiled::{with_compiled, Compiled, Step};
+use element::{next_element, Std};
 use out::{Out, OutStorage, WINDOW};
 
 use crate::civil::Civil;
@@ -76,6 +80,52 @@ pub const DATE_TIME: &str = "2006-01-02 15:04:05";
 pub const DATE_ONLY: &str = "2006-01-02";
 /// `"15:04:05"`: Go 1.20's `time.TimeOnly`.
 pub const TIME_ONLY: &str = "15:04:05";
+
+/// Go's named layouts, read at compile time ([`Compiled::named`]): a
+/// layout equal to one of them is formatted by code written for it
+/// (`GoTime::write_named_layout`), one function each.
+macro_rules! named_layouts {
+    ($($k:literal => $name:ident,)*) => {
+        const NAMED: [Compiled; [$($name),*].len()] = [$(Compiled::named($name)),*];
+
+        impl GoTime {
+            /// Appends `Format` with `layout` to `dest` if it is one of Go's
+            /// named layouts; false if it is not.
+            #[inline(always)]
+            fn write_named(&self, layout: &str, dest: &mut String) -> bool {
+                $(
+                    if layout == $name {
+                        self.write_named_layout::<$k>(dest);
+                        return true;
+                    }
+                )*
+                false
+            }
+        }
+    };
+}
+
+named_layouts!(
+    0 => LAYOUT,
+    1 => ANSIC,
+    2 => UNIX_DATE,
+    3 => RUBY_DATE,
+    4 => RFC822,
+    5 => RFC822Z,
+    6 => RFC850,
+    7 => RFC1123,
+    8 => RFC1123Z,
+    9 => RFC3339,
+    10 => RFC3339_NANO,
+    11 => KITCHEN,
+    12 => STAMP,
+    13 => STAMP_MILLI,
+    14 => STAMP_MICRO,
+    15 => STAMP_NANO,
+    16 => DATE_TIME,
+    17 => DATE_ONLY,
+    18 => TIME_ONLY,
+);
 
 /// A name padded to 16 bytes, for [`TextBuf::prefix16`]: the long name
 /// and its three-letter form are one copy of the same bytes.
@@ -167,34 +217,6 @@ impl Fields {
         }
     }
 }
-
-/// The sink [`scan`] feeds while formatting: text is copied, elements
-/// are printed.
-struct Formatter<'a> {
-    time: &'a GoTime,
-    fields: Fields,
-    out: Out<'a>,
-}
-
-impl Sink for Formatter<'_> {
-    #[inline(always)]
-    fn text(&mut self, text: &[u8]) {
-        self.out.make_room();
-        self.out.put_text(text);
-    }
-
-    #[inline(always)]
-    fn element(&mut self, text: &[u8], std: Std, first: u8, len: usize) {
-        // One check of room for the text and the element.
-        self.out.make_room();
-        if !text.is_empty() {
-            self.out.put_text(text);
-        }
-        self.time
-            .append_element(&mut self.out, &self.fields, std, (first, len));
-    }
-}
-
 impl GoTime {
     /// Go's `t.Format(layout)`.
     ///
@@ -219,16 +241,92 @@ impl GoTime {
     /// form for hot paths that reuse a buffer, which then allocates
     /// nothing.
     pub fn write_format(&self, layout: &str, out: &mut String) {
+        if self.write_named(layout, out) {
+            return;
+        }
+        self.writing(out, |fields, out| {
+            if with_compiled(layout, |compiled| self.run(compiled, fields, out)).is_none() {
+                self.format_as_read(layout, fields, out);
+            }
+        });
+    }
+
+    /// What every `Format` does around its layout: the fields of the time,
+    /// computed before the layout is read (nearly every layout needs the
+    /// date, and a field computed on first use costs a test at each use),
+    /// and the output, gathered on the stack and handed to `dest` at the
+    /// end.
+    #[inline(always)]
+    fn writing(&self, dest: &mut String, body: impl FnOnce(&Fields, &mut Out<'_>)) {
         let mut storage = OutStorage::new();
-        let mut formatter = Formatter {
-            time: self,
-            fields: Fields {
-                civil: self.civil(),
-            },
-            out: Out::new(out, &mut storage),
+        let mut out = Out::new(dest, &mut storage);
+        let fields = Fields {
+            civil: self.civil(),
         };
-        scan(layout, &mut formatter);
-        formatter.out.finish();
+        body(&fields, &mut out);
+        out.finish();
+    }
+
+    /// Appends `Format` with Go's named layout `K`, its steps written out
+    /// as code of their own: the element of each is a constant, and no
+    /// dispatch on it remains. A function each, or the tests' debug builds
+    /// (inlining but not sharing stack slots) overflow their stacks.
+    #[inline(never)]
+    fn write_named_layout<const K: usize>(&self, dest: &mut String) {
+        let compiled = &NAMED[K];
+        self.writing(dest, |fields, out| {
+            let steps = compiled.steps();
+            macro_rules! unrolled {
+                ($($k:literal)*) => {$(
+                    if $k < steps.len() {
+                        self.step(compiled, &steps[$k], fields, out);
+                    }
+                )*};
+            }
+            unrolled!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23);
+            const { assert!(compiled::MAX_STEPS == 24, "one arm above per step") };
+            self.tail(compiled, out);
+        });
+    }
+
+    /// Formats from a layout's steps, one after the other.
+    #[inline(always)]
+    fn run(&self, compiled: &Compiled, fields: &Fields, out: &mut Out<'_>) {
+        for step in compiled.steps() {
+            self.step(compiled, step, fields, out);
+        }
+        self.tail(compiled, out);
+    }
+
+    /// One step: its text, copied as a 16-byte block, and its element.
+    #[inline(always)]
+    fn step(&self, compiled: &Compiled, step: &Step, fields: &Fields, out: &mut Out<'_>) {
+        out.make_room();
+        out.text
+            .prefix16(compiled.text(step), Compiled::text_len(step));
+        self.append_element(out, fields, step.std, (step.first, usize::from(step.len)));
+    }
+
+    #[inline(always)]
+    fn tail(&self, compiled: &Compiled, out: &mut Out<'_>) {
+        out.make_room();
+        let (tail, len) = compiled.tail();
+        out.text.prefix16(tail, len);
+    }
+
+    /// A layout not kept, formatted as it is read.
+    fn format_as_read(&self, layout: &str, fields: &Fields, out: &mut Out<'_>) {
+        let layout = layout.as_bytes();
+        let mut from = 0;
+        while let Some(element) = next_element(layout, from) {
+            out.make_room();
+            out.put_text(&layout[from..element.at]);
+            let first = layout[element.at];
+            self.append_element(out, fields, element.std, (first, element.len));
+            from = element.at + element.len;
+        }
+        out.make_room();
+        out.put_text(&layout[from..]);
     }
 
     /// One arm of Go's `AppendFormat` switch; the element's first byte and
@@ -442,30 +540,21 @@ mod tests {
     }
 
     /// Marks each element in parentheses, as Go's `TestNextStdChunk`,
-    /// following the scan through the layout.
-    struct Marker<'a> {
-        layout: &'a [u8],
-        at: usize,
-        marked: Vec<u8>,
-    }
-
-    impl Sink for Marker<'_> {
-        fn text(&mut self, text: &[u8]) {
-            assert!(self.layout[self.at..].starts_with(text));
-            assert!(std::str::from_utf8(text).is_ok(), "whole characters");
-            self.marked.extend_from_slice(text);
-            self.at += text.len();
+    /// following [`next_element`] through the layout.
+    fn mark(layout: &str) -> String {
+        let bytes = layout.as_bytes();
+        let mut marked = String::new();
+        let mut from = 0;
+        while let Some(element) = next_element(bytes, from) {
+            let end = element.at + element.len;
+            marked.push_str(&layout[from..element.at]);
+            marked.push('(');
+            marked.push_str(&layout[element.at..end]);
+            marked.push(')');
+            from = end;
         }
-
-        fn element(&mut self, text: &[u8], _: Std, first: u8, len: usize) {
-            self.text(text);
-            let element = &self.layout[self.at..self.at + len];
-            assert_eq!(first, element[0]);
-            self.marked.push(b'(');
-            self.marked.extend_from_slice(element);
-            self.marked.push(b')');
-            self.at += len;
-        }
+        marked.push_str(&layout[from..]);
+        marked
     }
 
     /// `TestNextStdChunk`'s layouts: each parenthesised part is one element.
@@ -485,14 +574,73 @@ mod tests {
         ];
         for want in marked {
             let layout: String = want.chars().filter(|c| !"()".contains(*c)).collect();
-            let mut marker = Marker {
-                layout: layout.as_bytes(),
-                at: 0,
-                marked: Vec::new(),
-            };
-            scan(&layout, &mut marker);
-            assert_eq!(marker.at, layout.len());
-            assert_eq!(String::from_utf8(marker.marked).unwrap(), want);
+            assert_eq!(mark(&layout), want);
+        }
+    }
+
+    /// A layout formats alike whichever way it is read: as a named layout
+    /// (steps read at compile time, unrolled), kept (steps read at run
+    /// time, looped over) and as it is read, element by element.
+    #[test]
+    fn every_way_of_reading_a_layout_formats_alike() {
+        let mut layouts: Vec<&str> = vec![
+            LAYOUT,
+            ANSIC,
+            UNIX_DATE,
+            RUBY_DATE,
+            RFC822,
+            RFC822Z,
+            RFC850,
+            RFC1123,
+            RFC1123Z,
+            RFC3339,
+            RFC3339_NANO,
+            KITCHEN,
+            STAMP,
+            STAMP_MILLI,
+            STAMP_MICRO,
+            STAMP_NANO,
+            DATE_TIME,
+            DATE_ONLY,
+            TIME_ONLY,
+        ];
+        layouts.extend([
+            "Monday, January _2 __2 3:04:05,999 pm -07:00:00",
+            "002 __2 06 2006 Z07 Z0700 Z070000 Z07:00 Z07:00:00",
+            "-07 -0700 -070000 -07:00 -07:00:00 MST",
+            ".0 .9 ,000000000 .999999999 .0000000000 ,99999999999 x",
+            "日本 2006年01月02日 15時04分 PM",
+            "",
+            "text only",
+        ]);
+        let zones = [
+            FixedZone::new("PST", -8 * 3600).unwrap(),
+            FixedZone::UTC,
+            FixedZone::new("", -30).unwrap(),
+            FixedZone::new("", 5 * 3600 + 45 * 60).unwrap(),
+            FixedZone::new("A zone of a long name", 3600).unwrap(),
+        ];
+        let instants = [
+            Timestamp::from_unix_nano(1_233_810_057_012_345_600),
+            Timestamp::new(civil::days_before_year(-1) * 86_400 + 43_200, 500).unwrap(),
+            Timestamp::new(civil::days_before_year(12_345) * 86_400, 0).unwrap(),
+            Timestamp::new(1_541_974_346, 100_000_000).unwrap(),
+        ];
+        for layout in layouts {
+            let kept = Compiled::read(layout).expect("every layout above is kept");
+            for zone in &zones {
+                for &instant in &instants {
+                    let t = GoTime::new(instant, zone.clone());
+                    let mut as_read = String::new();
+                    t.writing(&mut as_read, |fields, out| {
+                        t.format_as_read(layout, fields, out)
+                    });
+                    let mut from_steps = String::new();
+                    t.writing(&mut from_steps, |fields, out| t.run(&kept, fields, out));
+                    assert_eq!(from_steps, as_read, "{layout:?} at {t}");
+                    assert_eq!(t.format(layout), as_read, "{layout:?} at {t}");
+                }
+            }
         }
     }
 

@@ -63,7 +63,7 @@ impl<'a> Out<'a> {
             // Not a method taking `&mut self` out of line: the length
             // would live in memory for the whole of the `Format`.
             self.flush();
-            let text = std::str::from_utf8(text).expect("the scan hands on whole characters");
+            let text = std::str::from_utf8(text).expect("text ends at a character boundary");
             self.dest.push_str(text);
         }
     }
@@ -88,8 +88,13 @@ impl<'a> Out<'a> {
         self.text.clear();
     }
 
-    /// Hands the rest to the `String`.
+    /// Hands the rest to the `String`: into a `String` that has no room
+    /// yet (`format`'s), allocated at its length in one go.
     pub fn finish(mut self) {
-        self.flush();
+        if self.dest.capacity() == 0 {
+            *self.dest = String::from(self.text.as_str());
+        } else {
+            self.flush();
+        }
     }
 }

@@ -1,0 +1,278 @@
+//! Layouts read once and then formatted with many times. Go's `Format`
+//! reads its layout anew at every call, finding each element byte by byte
+//! (`nextStdChunk`), and that search was most of the work of a `Format`.
+//! Here a layout is read into a list of [`Step`]s, the text before an
+//! element and the element, found once:
+//!
+//! - Go's named layouts at compile time (`const`), and the steps of each
+//!   unrolled into code of its own (`GoTime::write_named_layout`);
+//! - any other layout once per thread: a program formats with a handful
+//!   of layouts, over and over, so each thread keeps the last [`SLOTS`] it
+//!   was given. A layout already kept costs one comparison of its bytes; a
+//!   new one is read and kept in place of the oldest.
+//!
+//! Nothing is allocated: the slots are arrays in a thread-local of fixed
+//! size. A layout longer than [`MAX_LAYOUT`] bytes, with more than
+//! [`MAX_STEPS`] elements or with a run of text longer than 16 bytes is
+//! not kept; it is formatted as it is read.
+
+use std::cell::RefCell;
+
+use super::element::{next_element, Std};
+
+/// The longest layout kept: every named layout of Go's and most written
+/// by hand are shorter.
+const MAX_LAYOUT: usize = 64;
+/// The most elements of a layout kept.
+pub(super) const MAX_STEPS: usize = 24;
+/// The longest run of text between elements kept: it is copied as one
+/// 16-byte block.
+const MAX_TEXT: usize = 16;
+/// Layouts kept per thread.
+const SLOTS: usize = 4;
+
+/// The text before an element and the element: a window of the kept
+/// layout, and the element with its first byte and length in the layout
+/// (a fraction's separator and digits).
+#[derive(Clone, Copy)]
+pub(super) struct Step {
+    text_start: u8,
+    text_len: u8,
+    pub std: Std,
+    pub first: u8,
+    pub len: u8,
+}
+
+/// One layout, read.
+#[derive(Clone, Copy)]
+pub(super) struct Compiled {
+    /// The layout, then zeros: a 16-byte block from any place in it is in
+    /// bounds.
+    layout: [u8; MAX_LAYOUT + MAX_TEXT],
+    layout_len: u8,
+    steps: [Step; MAX_STEPS],
+    step_count: u8,
+    /// The text after the last element.
+    tail_start: u8,
+    tail_len: u8,
+}
+
+impl Compiled {
+    const EMPTY: Compiled = Compiled {
+        layout: [0; MAX_LAYOUT + MAX_TEXT],
+        // Longer than any layout kept: an empty slot matches none.
+        layout_len: u8::MAX,
+        steps: [Step {
+            text_start: 0,
+            text_len: 0,
+            std: Std::Day,
+            first: 0,
+            len: 0,
+        }; MAX_STEPS],
+        step_count: 0,
+        tail_start: 0,
+        tail_len: 0,
+    };
+
+    /// The steps, in layout order.
+    #[inline(always)]
+    pub fn steps(&self) -> &[Step] {
+        &self.steps[..usize::from(self.step_count).min(MAX_STEPS)]
+    }
+
+    /// A step's text as a 16-byte block, of which its first
+    /// [`Compiled::text_len`] count.
+    #[inline(always)]
+    pub fn text(&self, step: &Step) -> &[u8; MAX_TEXT] {
+        self.block(step.text_start)
+    }
+
+    #[inline(always)]
+    pub fn text_len(step: &Step) -> usize {
+        usize::from(step.text_len)
+    }
+
+    /// The text after the last element, as a block and its length.
+    #[inline(always)]
+    pub fn tail(&self) -> (&[u8; MAX_TEXT], usize) {
+        (self.block(self.tail_start), usize::from(self.tail_len))
+    }
+
+    #[inline(always)]
+    fn block(&self, start: u8) -> &[u8; MAX_TEXT] {
+        // Starts are below MAX_LAYOUT: the remainder proves the block in
+        // bounds, and no check is compiled.
+        let start = usize::from(start) % MAX_LAYOUT;
+        self.layout[start..start + MAX_TEXT]
+            .try_into()
+            .expect("a block of 16 bytes")
+    }
+
+    fn is(&self, layout: &[u8]) -> bool {
+        usize::from(self.layout_len) == layout.len() && self.layout[..layout.len()] == *layout
+    }
+
+    /// `layout` read into steps, or `None` when it is not to be kept.
+    pub const fn read(layout: &str) -> Option<Compiled> {
+        let bytes = layout.as_bytes();
+        if bytes.len() > MAX_LAYOUT {
+            return None;
+        }
+        let mut compiled = Compiled::EMPTY;
+        let mut k = 0;
+        while k < bytes.len() {
+            compiled.layout[k] = bytes[k];
+            k += 1;
+        }
+        // Below MAX_LAYOUT, as is every start and length: each fits a u8.
+        compiled.layout_len = bytes.len() as u8;
+        let mut from = 0;
+        while let Some(element) = next_element(bytes, from) {
+            let count = compiled.step_count as usize;
+            if element.at - from > MAX_TEXT || count == MAX_STEPS {
+                return None;
+            }
+            compiled.steps[count] = Step {
+                text_start: from as u8,
+                text_len: (element.at - from) as u8,
+                std: element.std,
+                first: bytes[element.at],
+                len: element.len as u8,
+            };
+            compiled.step_count += 1;
+            from = element.at + element.len;
+        }
+        if bytes.len() - from > MAX_TEXT {
+            return None;
+        }
+        compiled.tail_start = from as u8;
+        compiled.tail_len = (bytes.len() - from) as u8;
+        Some(compiled)
+    }
+
+    /// A named layout's steps, at compile time.
+    pub const fn named(layout: &str) -> Compiled {
+        match Compiled::read(layout) {
+            Some(compiled) => compiled,
+            None => panic!("every named layout is kept"),
+        }
+    }
+}
+
+/// The layouts a thread keeps, and the slot the next new one takes.
+struct Kept {
+    slots: [Compiled; SLOTS],
+    next: usize,
+}
+
+thread_local! {
+    static KEPT: RefCell<Kept> = const {
+        RefCell::new(Kept {
+            slots: [Compiled::EMPTY; SLOTS],
+            next: 0,
+        })
+    };
+}
+
+/// Calls `run` with `layout` read into steps, kept for the next call, and
+/// returns its answer; `None`, without calling it, when the layout is not
+/// to be kept (see the module's text) or the thread's slots cannot be had
+/// (the thread is ending).
+#[inline(always)]
+pub(super) fn with_compiled<R>(layout: &str, run: impl FnOnce(&Compiled) -> R) -> Option<R> {
+    KEPT.try_with(|kept| {
+        let mut kept = kept.try_borrow_mut().ok()?;
+        let slot = match kept
+            .slots
+            .iter()
+            .position(|slot| slot.is(layout.as_bytes()))
+        {
+            Some(slot) => slot,
+            None => keep(&mut kept, layout)?,
+        };
+        Some(run(&kept.slots[slot]))
+    })
+    .ok()
+    .flatten()
+}
+
+/// Reads a new layout into the oldest slot; which, or `None` when the
+/// layout is not to be kept.
+#[inline(never)]
+fn keep(kept: &mut Kept, layout: &str) -> Option<usize> {
+    let compiled = Compiled::read(layout)?;
+    let slot = kept.next;
+    kept.slots[slot] = compiled;
+    kept.next = (slot + 1) % SLOTS;
+    Some(slot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn steps_of(layout: &str) -> Option<Vec<(String, Std)>> {
+        with_compiled(layout, |compiled| {
+            compiled
+                .steps()
+                .iter()
+                .map(|step| {
+                    let text = &compiled.text(step)[..Compiled::text_len(step)];
+                    (String::from_utf8(text.to_vec()).unwrap(), step.std)
+                })
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_layout_is_read_into_text_and_elements() {
+        let steps = steps_of("Mon, 02 Jan 2006 15:04:05 MST").unwrap();
+        let want = [
+            ("", Std::WeekDay),
+            (", ", Std::ZeroDay),
+            (" ", Std::Month),
+            (" ", Std::LongYear),
+            (" ", Std::Hour),
+            (":", Std::ZeroMinute),
+            (":", Std::ZeroSecond),
+            (" ", Std::ZoneName),
+        ];
+        let want: Vec<_> = want.iter().map(|&(t, s)| (t.to_string(), s)).collect();
+        assert_eq!(steps, want);
+        with_compiled("at 3pm, Europe", |compiled| {
+            let (block, len) = compiled.tail();
+            assert_eq!(&block[..len], b", Europe");
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn what_is_not_kept() {
+        assert!(steps_of(&"2".repeat(MAX_STEPS)).is_some());
+        assert!(steps_of(&"2".repeat(MAX_STEPS + 1)).is_none());
+        assert!(steps_of(&format!("{}2006", "x".repeat(MAX_TEXT))).is_some());
+        assert!(steps_of(&format!("{}2006", "x".repeat(MAX_TEXT + 1))).is_none());
+        assert!(steps_of(&"x".repeat(MAX_LAYOUT)).is_none());
+        assert!(steps_of(&format!("2006{}", " ".repeat(MAX_LAYOUT - 4))).is_none());
+        // 64 bytes are kept, 65 not.
+        assert!(steps_of(&format!("{}2006", "2006 ".repeat(12))).is_some());
+        assert!(steps_of(&"2006 ".repeat(13)).is_none());
+    }
+
+    #[test]
+    fn the_oldest_layout_makes_room() {
+        let layouts = ["2006", "01", "02", "15", "04"];
+        for layout in &layouts[..SLOTS] {
+            steps_of(layout).unwrap();
+        }
+        let kept = |layout: &str| {
+            KEPT.with(|kept| kept.borrow().slots.iter().any(|s| s.is(layout.as_bytes())))
+        };
+        assert!(layouts[..SLOTS].iter().all(|l| kept(l)));
+        steps_of(layouts[SLOTS]).unwrap();
+        assert!(!kept(layouts[0]));
+        assert!(layouts[1..].iter().all(|l| kept(l)));
+        // An empty slot matches no layout, not even the empty one.
+        assert!(!Compiled::EMPTY.is(b""));
+    }
+}
