@@ -88,13 +88,8 @@ impl<'a> Out<'a> {
         self.text.clear();
     }
 
-    /// Hands the rest to the `String`: into a `String` that has no room
-    /// yet (`format`'s), allocated at its length in one go.
+    /// Hands the rest to the `String`.
     pub fn finish(mut self) {
-        if self.dest.capacity() == 0 {
-            *self.dest = String::from(self.text.as_str());
-        } else {
-            self.flush();
-        }
+        self.flush();
     }
 }
