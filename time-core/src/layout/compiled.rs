@@ -31,46 +31,59 @@ const MAX_TEXT: usize = 16;
 /// Layouts kept per thread.
 const SLOTS: usize = 4;
 
-/// The text before an element and the element: a window of the kept
-/// layout, and the element with its first byte and length in the layout
-/// (a fraction's separator and digits).
+/// The text before an element, padded to a block of 16 bytes that is
+/// copied whole, and the element with its first byte and length in the
+/// layout (a fraction's separator and digits).
 #[derive(Clone, Copy)]
 pub(super) struct Step {
-    text_start: u8,
+    text: [u8; MAX_TEXT],
     text_len: u8,
     pub std: Std,
     pub first: u8,
     pub len: u8,
 }
 
+impl Step {
+    /// The text as a 16-byte block, of which the first
+    /// [`Step::text_len`] count.
+    #[inline(always)]
+    pub fn text(&self) -> &[u8; MAX_TEXT] {
+        &self.text
+    }
+
+    #[inline(always)]
+    pub fn text_len(&self) -> usize {
+        usize::from(self.text_len)
+    }
+}
+
 /// One layout, read.
 #[derive(Clone, Copy)]
 pub(super) struct Compiled {
-    /// The layout, then zeros: a 16-byte block from any place in it is in
-    /// bounds.
-    layout: [u8; MAX_LAYOUT + MAX_TEXT],
+    /// The layout, to know it again.
+    layout: [u8; MAX_LAYOUT],
     layout_len: u8,
     steps: [Step; MAX_STEPS],
     step_count: u8,
-    /// The text after the last element.
-    tail_start: u8,
+    /// The text after the last element, padded as a step's.
+    tail: [u8; MAX_TEXT],
     tail_len: u8,
 }
 
 impl Compiled {
     const EMPTY: Compiled = Compiled {
-        layout: [0; MAX_LAYOUT + MAX_TEXT],
+        layout: [0; MAX_LAYOUT],
         // Longer than any layout kept: an empty slot matches none.
         layout_len: u8::MAX,
         steps: [Step {
-            text_start: 0,
+            text: [0; MAX_TEXT],
             text_len: 0,
             std: Std::Day,
             first: 0,
             len: 0,
         }; MAX_STEPS],
         step_count: 0,
-        tail_start: 0,
+        tail: [0; MAX_TEXT],
         tail_len: 0,
     };
 
@@ -80,32 +93,21 @@ impl Compiled {
         &self.steps[..usize::from(self.step_count).min(MAX_STEPS)]
     }
 
-    /// A step's text as a 16-byte block, of which its first
-    /// [`Compiled::text_len`] count.
-    #[inline(always)]
-    pub fn text(&self, step: &Step) -> &[u8; MAX_TEXT] {
-        self.block(step.text_start)
-    }
-
-    #[inline(always)]
-    pub fn text_len(step: &Step) -> usize {
-        usize::from(step.text_len)
-    }
-
     /// The text after the last element, as a block and its length.
     #[inline(always)]
     pub fn tail(&self) -> (&[u8; MAX_TEXT], usize) {
-        (self.block(self.tail_start), usize::from(self.tail_len))
+        (&self.tail, usize::from(self.tail_len))
     }
 
-    #[inline(always)]
-    fn block(&self, start: u8) -> &[u8; MAX_TEXT] {
-        // Starts are below MAX_LAYOUT: the remainder proves the block in
-        // bounds, and no check is compiled.
-        let start = usize::from(start) % MAX_LAYOUT;
-        self.layout[start..start + MAX_TEXT]
-            .try_into()
-            .expect("a block of 16 bytes")
+    /// `layout[from..to]`, at most 16 bytes, padded with zeros.
+    const fn block(layout: &[u8], from: usize, to: usize) -> [u8; MAX_TEXT] {
+        let mut block = [0; MAX_TEXT];
+        let mut k = from;
+        while k < to {
+            block[k - from] = layout[k];
+            k += 1;
+        }
+        block
     }
 
     fn is(&self, layout: &[u8]) -> bool {
@@ -133,7 +135,7 @@ impl Compiled {
                 return None;
             }
             compiled.steps[count] = Step {
-                text_start: from as u8,
+                text: Compiled::block(bytes, from, element.at),
                 text_len: (element.at - from) as u8,
                 std: element.std,
                 first: bytes[element.at],
@@ -145,7 +147,7 @@ impl Compiled {
         if bytes.len() - from > MAX_TEXT {
             return None;
         }
-        compiled.tail_start = from as u8;
+        compiled.tail = Compiled::block(bytes, from, bytes.len());
         compiled.tail_len = (bytes.len() - from) as u8;
         Some(compiled)
     }
@@ -217,7 +219,7 @@ mod tests {
                 .steps()
                 .iter()
                 .map(|step| {
-                    let text = &compiled.text(step)[..Compiled::text_len(step)];
+                    let text = &step.text()[..step.text_len()];
                     (String::from_utf8(text.to_vec()).unwrap(), step.std)
                 })
                 .collect()

@@ -279,7 +279,7 @@ impl GoTime {
             macro_rules! unrolled {
                 ($($k:literal)*) => {$(
                     if $k < steps.len() {
-                        self.step(compiled, &steps[$k], fields, out);
+                        self.step(&steps[$k], fields, out);
                     }
                 )*};
             }
@@ -293,17 +293,16 @@ impl GoTime {
     #[inline(always)]
     fn run(&self, compiled: &Compiled, fields: &Fields, out: &mut Out<'_>) {
         for step in compiled.steps() {
-            self.step(compiled, step, fields, out);
+            self.step(step, fields, out);
         }
         self.tail(compiled, out);
     }
 
     /// One step: its text, copied as a 16-byte block, and its element.
     #[inline(always)]
-    fn step(&self, compiled: &Compiled, step: &Step, fields: &Fields, out: &mut Out<'_>) {
+    fn step(&self, step: &Step, fields: &Fields, out: &mut Out<'_>) {
         out.make_room();
-        out.text
-            .prefix16(compiled.text(step), Compiled::text_len(step));
+        out.text.prefix16(step.text(), step.text_len());
         self.append_element(out, fields, step.std, (step.first, usize::from(step.len)));
     }
 
@@ -438,7 +437,16 @@ impl GoTime {
                 );
                 text.advance(written);
             }
-            numeric => {
+            numeric @ (Std::Iso8601
+            | Std::Iso8601Seconds
+            | Std::Iso8601Short
+            | Std::Iso8601Colon
+            | Std::Iso8601ColonSeconds
+            | Std::Num
+            | Std::NumSeconds
+            | Std::NumShort
+            | Std::NumColon
+            | Std::NumColonSeconds) => {
                 let written = numeric_zone(text.window(), offset, numeric);
                 text.advance(written);
             }
