@@ -89,6 +89,7 @@ impl<'a> Out<'a> {
     }
 
     /// Hands the rest to the `String`.
+    #[inline(always)]
     pub fn finish(mut self) {
         self.flush();
     }
