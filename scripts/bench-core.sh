@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks time-core's formatting against Go's, side by side in one run:
 # the same instant (2018-11-12 01:12:26.123456789 +0300 MSK) and zone, and
-# for Format(layout) the same layouts (four named ones and one custom),
+# for Format(layout) the same layouts (four named ones and one custom, and
+# the custom one five ways in turn: a layout not kept, read anew),
 # Rust with criterion (time-core/benches/format.rs), Go with `go test
 # -bench` (scripts/bench-core/string_test.go, Debian's Go 1.19, TZ set to
 # Europe/Moscow so that time.Local is that zone file). Both are pinned with
@@ -98,6 +99,7 @@ Format(UnixDate) BenchmarkFormat/UnixDate format/UnixDate
 Format(RFC3339) BenchmarkFormat/RFC3339 format/RFC3339
 Format(StampMicro) BenchmarkFormat/StampMicro format/StampMicro
 Format(custom) BenchmarkFormat/custom format/custom
+Format(custom),_a_new_layout_each_call BenchmarkFormatChanging format/custom-changing
 AppendFormat(RFC1123)_/_write_format BenchmarkAppendFormat/RFC1123 write_format/RFC1123
 AppendFormat(UnixDate)_/_write_format BenchmarkAppendFormat/UnixDate write_format/UnixDate
 AppendFormat(RFC3339)_/_write_format BenchmarkAppendFormat/RFC3339 write_format/RFC3339
@@ -120,9 +122,9 @@ instructions() {
 }
 echo
 echo "instructions per Format(layout) call (callgrind, $COUNT_CALLS calls less 0 calls; Go AppendFormat / ours write_format, both into a reused buffer)"
-printf '%-12s %14s %14s %9s\n' layout "Go instr/op" "ours instr/op" "Go/ours"
-for layout in RFC1123 UnixDate RFC3339 StampMicro custom; do
+printf '%-15s %14s %14s %9s\n' layout "Go instr/op" "ours instr/op" "Go/ours"
+for layout in RFC1123 UnixDate RFC3339 StampMicro custom custom-changing; do
   g="$(( ($(instructions "$work/count" "$layout" "$COUNT_CALLS") - $(instructions "$work/count" "$layout" 0)) / COUNT_CALLS ))"
   o="$(( ($(instructions "$ours_count" "$layout" "$COUNT_CALLS") - $(instructions "$ours_count" "$layout" 0)) / COUNT_CALLS ))"
-  printf '%-12s %14s %14s %8.2fx\n' "$layout" "$g" "$o" "$(awk -v g="$g" -v o="$o" 'BEGIN { print g / o }')"
+  printf '%-15s %14s %14s %8.2fx\n' "$layout" "$g" "$o" "$(awk -v g="$g" -v o="$o" 'BEGIN { print g / o }')"
 done

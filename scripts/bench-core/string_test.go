@@ -7,6 +7,7 @@ package benchcore
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -94,6 +95,23 @@ func BenchmarkFormat(b *testing.B) {
 				sink = instant.Format(l.layout)
 			}
 		})
+	}
+}
+
+// changing is the custom layout five ways, formatted in turn (as
+// time-core/benches/layouts/mod.rs's CHANGING).
+var changing = func() (l [5]string) {
+	for k := range l {
+		l[k] = fmt.Sprintf("Monday, January _2 __2 3:04:05,999 pm -07:00:00 (%d)", k+1)
+	}
+	return
+}()
+
+func BenchmarkFormatChanging(b *testing.B) {
+	turn := 0
+	for i := 0; i < b.N; i++ {
+		turn = (turn + 1) % len(changing)
+		sink = instant.Format(changing[turn])
 	}
 }
 

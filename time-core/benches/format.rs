@@ -20,7 +20,7 @@ const NANOS: u32 = 123_456_789;
 const MONOTONIC: i64 = -254_102_400_123_456_789;
 
 mod layouts;
-use layouts::LAYOUTS;
+use layouts::{CHANGING, LAYOUTS};
 
 fn moscow() -> TimeZone {
     let path = "/usr/share/zoneinfo/Europe/Moscow";
@@ -89,6 +89,13 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(&t).format(black_box(layout)))
         });
     }
+    let mut turn = 0;
+    c.bench_function("format/custom-changing", |b| {
+        b.iter(|| {
+            turn = (turn + 1) % CHANGING.len();
+            black_box(&t).format(black_box(CHANGING[turn]))
+        })
+    });
     let mut buf = String::with_capacity(64);
     for (name, layout) in LAYOUTS {
         println!("formats: {name} {}", t.format(layout));

@@ -1,5 +1,6 @@
 //! `write_format` in a loop, for counting instructions with callgrind
-//! (scripts/bench-core.sh): `format_count <layout name> <calls>`. Counts
+//! (scripts/bench-core.sh): `format_count <layout name> <calls>`
+//! (`custom-changing`: `layouts::CHANGING` in turn). Counts
 //! do not move with the machine's load as times do; the script runs Go's
 //! AppendFormat loop (scripts/bench-core/count) the same way and subtracts
 //! a run with 0 calls from each side. Without arguments (as `cargo test
@@ -19,14 +20,20 @@ fn main() {
         }
         return;
     }
-    let usage = "usage: format_count <RFC1123|UnixDate|RFC3339|StampMicro|custom> <calls>";
+    let usage =
+        "usage: format_count <RFC1123|UnixDate|RFC3339|StampMicro|custom|custom-changing> <calls>";
     let (Some(name), Some(calls)) = (args.get(1), args.get(2)) else {
         eprintln!("{usage}");
         std::process::exit(2);
     };
-    let Some(&(_, layout)) = layouts::LAYOUTS.iter().find(|(n, _)| n == name) else {
-        eprintln!("{usage}");
-        std::process::exit(2);
+    // The layouts formatted in turn: one, or CHANGING's five.
+    let turns: &[&str] = match layouts::LAYOUTS.iter().find(|(n, _)| n == name) {
+        Some((_, layout)) => std::slice::from_ref(layout),
+        None if name == "custom-changing" => &layouts::CHANGING,
+        None => {
+            eprintln!("{usage}");
+            std::process::exit(2);
+        }
     };
     let calls: u64 = calls.parse().unwrap_or_else(|_| {
         eprintln!("{usage}");
@@ -34,8 +41,9 @@ fn main() {
     });
     let t = time();
     let mut buf = String::with_capacity(64);
-    for _ in 0..calls {
+    for call in 0..calls {
         buf.clear();
+        let layout = turns[call as usize % turns.len()];
         black_box(&t).write_format(black_box(layout), &mut buf);
         black_box(&buf);
     }

@@ -1,7 +1,9 @@
 // The Go side of scripts/bench-core.sh's instruction counts: AppendFormat
 // into a reused slice, in a loop, for callgrind: `count <layout name>
 // <calls>`. The instant, zone and layouts are those of string_test.go and
-// time-core/benches/layouts.rs. Standard library only.
+// time-core/benches/layouts/mod.rs; custom-changing formats the custom
+// layout five ways in turn (string_test.go's changing). Standard library
+// only.
 package main
 
 import (
@@ -20,21 +22,28 @@ var layouts = map[string]string{
 }
 
 func main() {
-	const usage = "usage: count <RFC1123|UnixDate|RFC3339|StampMicro|custom> <calls>"
+	const usage = "usage: count <RFC1123|UnixDate|RFC3339|StampMicro|custom|custom-changing> <calls>"
 	if len(os.Args) != 3 {
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
-	layout, ok := layouts[os.Args[1]]
+	var turns []string
+	if os.Args[1] == "custom-changing" {
+		for k := 1; k <= 5; k++ {
+			turns = append(turns, fmt.Sprintf("%s (%d)", layouts["custom"], k))
+		}
+	} else if layout, ok := layouts[os.Args[1]]; ok {
+		turns = []string{layout}
+	}
 	calls, err := strconv.Atoi(os.Args[2])
-	if !ok || err != nil {
+	if turns == nil || err != nil {
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
 	t := time.Date(2018, 11, 12, 1, 12, 26, 123456789, time.FixedZone("MSK", 3*3600))
 	buf := make([]byte, 0, 64)
 	for i := 0; i < calls; i++ {
-		buf = t.AppendFormat(buf[:0], layout)
+		buf = t.AppendFormat(buf[:0], turns[i%len(turns)])
 	}
 	fmt.Println(string(buf))
 }

@@ -12,3 +12,14 @@ pub const LAYOUTS: [(&str, &str); 5] = [
     ("StampMicro", layout::STAMP_MICRO),
     ("custom", "Monday, January _2 __2 3:04:05,999 pm -07:00:00"),
 ];
+
+/// The custom layout five ways, formatted in turn, a different one at each
+/// call: more than a thread keeps (4), so each is read anew, as Go reads
+/// every layout at every call.
+pub const CHANGING: [&str; 5] = [
+    "Monday, January _2 __2 3:04:05,999 pm -07:00:00 (1)",
+    "Monday, January _2 __2 3:04:05,999 pm -07:00:00 (2)",
+    "Monday, January _2 __2 3:04:05,999 pm -07:00:00 (3)",
+    "Monday, January _2 __2 3:04:05,999 pm -07:00:00 (4)",
+    "Monday, January _2 __2 3:04:05,999 pm -07:00:00 (5)",
+];

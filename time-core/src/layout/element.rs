@@ -80,6 +80,7 @@ pub(super) struct Element {
 /// Go's `nextStdChunk`: the first element of `layout` at or after `from`,
 /// or `None` when the rest is text. The text before it, `from..at`, ends
 /// before an ASCII byte, so at a character boundary.
+#[inline(always)]
 pub(super) const fn next_element(layout: &[u8], from: usize) -> Option<Element> {
     let mut i = from;
     while i < layout.len() {
