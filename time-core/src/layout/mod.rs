@@ -86,7 +86,9 @@ pub const TIME_ONLY: &str = "15:04:05";
 /// (`GoTime::write_named_layout`), one function each.
 macro_rules! named_layouts {
     ($($k:literal => $name:ident,)*) => {
-        const NAMED: [Compiled; [$($name),*].len()] = [$(Compiled::named($name)),*];
+        /// Go's named layouts, in the order of [`NAMED`].
+        const NAMED_LAYOUTS: [&str; [$($name),*].len()] = [$($name),*];
+        const NAMED: [Compiled; NAMED_LAYOUTS.len()] = [$(Compiled::named($name)),*];
 
         impl GoTime {
             /// Appends `Format` with `layout` to `dest` if it is one of Go's
@@ -593,27 +595,7 @@ mod tests {
     /// time, looped over) and as it is read, element by element.
     #[test]
     fn every_way_of_reading_a_layout_formats_alike() {
-        let mut layouts: Vec<&str> = vec![
-            LAYOUT,
-            ANSIC,
-            UNIX_DATE,
-            RUBY_DATE,
-            RFC822,
-            RFC822Z,
-            RFC850,
-            RFC1123,
-            RFC1123Z,
-            RFC3339,
-            RFC3339_NANO,
-            KITCHEN,
-            STAMP,
-            STAMP_MILLI,
-            STAMP_MICRO,
-            STAMP_NANO,
-            DATE_TIME,
-            DATE_ONLY,
-            TIME_ONLY,
-        ];
+        let mut layouts = NAMED_LAYOUTS.to_vec();
         layouts.extend([
             "Monday, January _2 __2 3:04:05,999 pm -07:00:00",
             "002 __2 06 2006 Z07 Z0700 Z070000 Z07:00 Z07:00:00",
